@@ -1,0 +1,25 @@
+# The phi-1 build: raw code corpora -> filtered and synthetic data -> models -> HumanEval/MBPP.
+# `snakemake --configfile configs/demo.yaml` runs offline on a laptop; without --configfile the
+# paper-scale recipe in config.yaml is used. See README.md and DESIGN.md.
+
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+# A config file on the command line replaces config.yaml instead of being merged into it,
+# so a small config never inherits the paper's corpora.
+if not workflow.overwrite_configfiles:
+
+    configfile: "config.yaml"
+
+
+include: "rules/common.smk"
+include: "rules/corpus.smk"
+
+
+rule all:
+    input:
+        "results/corpus/stats.json",
+        corpus_dedup_shards(),
+    default_target: True

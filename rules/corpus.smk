@@ -1,0 +1,83 @@
+# The corpus stage: read every source into shards, filter, then deduplicate across all shards
+# (exact + MinHash-LSH): signatures per shard, one global clustering, a filter per shard.
+
+
+rule corpus_read:
+    input:
+        unpack(corpus_raw_input),
+    output:
+        raw="results/corpus/raw/{source}/{shard}.jsonl.zst",
+        stats="results/corpus/raw/{source}/{shard}.stats.json",
+    params:
+        shard=corpus_shard_params,
+        filters=config["corpus"]["filters"],
+        on_error=config["corpus"]["on_error"],
+    log:
+        "logs/corpus/read/{source}/{shard}.log",
+    conda:
+        "../envs/corpus.yaml"
+    script:
+        "../scripts/corpus_read.py"
+
+
+rule corpus_minhash:
+    input:
+        "results/corpus/raw/{source}/{shard}.jsonl.zst",
+    output:
+        "results/corpus/minhash/{source}-{shard}.parquet",
+    params:
+        dedup=config["corpus"]["dedup"],
+    log:
+        "logs/corpus/minhash/{source}-{shard}.log",
+    conda:
+        "../envs/corpus.yaml"
+    script:
+        "../scripts/corpus_minhash.py"
+
+
+rule corpus_clusters:
+    input:
+        [f"results/corpus/minhash/{s}-{i}.parquet" for s, i in CORPUS_SHARDS],
+    output:
+        duplicates="results/corpus/dedup/duplicates.parquet",
+        stats="results/corpus/dedup/clusters.json",
+    params:
+        dedup=config["corpus"]["dedup"],
+    log:
+        "logs/corpus/clusters.log",
+    resources:
+        mem_mb=lambda wildcards, input: max(2000, int(input.size_mb * 4)),
+    conda:
+        "../envs/corpus.yaml"
+    script:
+        "../scripts/corpus_clusters.py"
+
+
+rule corpus_dedup:
+    input:
+        raw="results/corpus/raw/{source}/{shard}.jsonl.zst",
+        duplicates="results/corpus/dedup/duplicates.parquet",
+    output:
+        shard="results/corpus/dedup/{source}-{shard}.parquet",
+        stats="results/corpus/dedup/{source}-{shard}.stats.json",
+    log:
+        "logs/corpus/dedup/{source}-{shard}.log",
+    conda:
+        "../envs/corpus.yaml"
+    script:
+        "../scripts/corpus_dedup.py"
+
+
+rule corpus_stats:
+    input:
+        read=[f"results/corpus/raw/{s}/{i}.stats.json" for s, i in CORPUS_SHARDS],
+        clusters="results/corpus/dedup/clusters.json",
+        dedup=corpus_dedup_shards("stats.json"),
+    output:
+        "results/corpus/stats.json",
+    log:
+        "logs/corpus/stats.log",
+    conda:
+        "../envs/corpus.yaml"
+    script:
+        "../scripts/corpus_stats.py"

@@ -1,0 +1,14 @@
+"""Rule corpus_dedup: one shard without its duplicates, as parquet."""
+
+from phi1repro.corpus.stages import dedup_shard
+from phi1repro.workflow import run_step
+
+run_step(
+    snakemake,
+    dedup_shard,
+    raw=snakemake.input.raw,
+    duplicates=snakemake.input.duplicates,
+    shard=f"{snakemake.wildcards.source}-{snakemake.wildcards.shard}",
+    out=snakemake.output.shard,
+    stats_out=snakemake.output.stats,
+)
