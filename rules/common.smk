@@ -1,9 +1,13 @@
 import glob
 
-from snakemake.utils import validate
+from phi1repro.config import validate_config
 
 
-validate(config, schema="../schemas/config.schema.yaml", set_default=True)
+validate_config(
+    config,
+    workflow.source_path("../schemas/config.schema.yaml"),
+    source=", ".join(map(str, workflow.overwrite_configfiles)) or "config.yaml",
+)
 
 wildcard_constraints:
     source="[a-z0-9_]+",

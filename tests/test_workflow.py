@@ -1,0 +1,157 @@
+"""The corpus stage through Snakemake: tiny configs in a temporary directory, the demo's dry run, lint,
+and the errors a user sees for bad config and bad input."""
+
+import inspect
+import json
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+import yaml
+
+from test_readers import stack_row, write_stack
+from test_stackexchange import answer, question, write_posts
+
+pytestmark = pytest.mark.slow
+
+REPO = Path(__file__).resolve().parents[1]
+SNAKEMAKE = Path(sys.executable).parent / "snakemake"
+FUNCTION = inspect.getsource(textwrap.dedent)
+
+
+def snakemake(workdir, *args, config=None):
+    cmd = [str(SNAKEMAKE), "-s", str(REPO / "Snakefile"), "-d", str(workdir), "--cores", "2"]
+    if config is not None:
+        path = Path(workdir) / "config.yaml"
+        path.write_text(yaml.safe_dump(config))
+        cmd += ["--configfile", str(path)]
+    return subprocess.run(cmd + list(args), capture_output=True, text=True, timeout=600)
+
+
+def job_counts(output):
+    """The 'Job stats' table of a dry run as {rule: count}."""
+    table = output.split("Job stats:")[1].split("total")[0]
+    return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M)}
+
+
+@pytest.fixture
+def corpus(tmp_path):
+    """A local tree, two The Stack parquet files and a Posts.xml, with planted duplicates."""
+    code = tmp_path / "code"
+    (code / "pkg").mkdir(parents=True)
+    (code / "dedent.py").write_text(FUNCTION)
+    (code / "pkg" / "dedent_copy.py").write_text(FUNCTION.replace("margin", "indent_margin", 2))
+    (code / "pkg" / "latin1.py").write_bytes("name = 'caf\xe9'\n".encode("latin-1"))
+    (code / "pkg" / "empty.py").write_text("")
+    stack = tmp_path / "stack"
+    stack.mkdir()
+    write_stack(stack / "data-00000.parquet", [stack_row(1, content=FUNCTION), stack_row(2, content=inspect.getsource(textwrap.indent))])
+    write_stack(stack / "data-00001.parquet", [stack_row(3, content=inspect.getsource(json.dumps))])
+    so = tmp_path / "so"
+    so.mkdir()
+    write_posts(so / "Posts.xml", [
+        question(1, "<python>", "2015-01-01T00:00:00.000", AcceptedAnswerId=2),
+        answer(2, 1, score=3, body="<pre><code>def f(x):\n    return x * 2\n</code></pre>"),
+    ])
+    return {
+        "corpus": {
+            "sources": [
+                {"name": "local", "kind": "local", "paths": [str(code)], "shards": 2},
+                {"name": "stack", "kind": "the_stack", "paths": [str(stack / "*.parquet")], "extensions": ["py"]},
+                {"name": "so", "kind": "stackexchange", "paths": [str(so / "Posts*.xml")]},
+            ]
+        }
+    }
+
+
+def test_corpus_stage_runs_end_to_end(tmp_path, corpus):
+    run = snakemake(tmp_path, config=corpus)
+    assert run.returncode == 0, run.stderr
+    stats = json.loads((tmp_path / "results/corpus/stats.json").read_text())
+    assert stats["sources"]["local"]["shards"] == 2 and stats["sources"]["stack"]["shards"] == 2
+    # 4 local files (one not UTF-8, one empty), 3 Stack rows, 1 StackOverflow question.
+    assert stats["records_in"] == 8
+    assert stats["dropped"] == {"empty": 1, "exact_duplicate": 1, "near_duplicate": 1, "non_utf8": 1}
+    assert stats["records_out"] == 4
+    texts = [
+        t
+        for f in sorted((tmp_path / "results/corpus/dedup").glob("*-*.parquet"))
+        for t in pq.read_table(f).column("text").to_pylist()
+    ]
+    assert texts.count(FUNCTION) == 1 and len(texts) == 4
+    assert any("```\ndef f(x):\n    return x * 2\n```" in t for t in texts)
+    assert all((tmp_path / "logs/corpus/read" / s).exists() for s in ("local/00000.log", "stack/00001.log"))
+
+    again = snakemake(tmp_path, "-n", config=corpus)
+    assert "Nothing to be done" in again.stdout + again.stderr
+
+
+def test_changing_dedup_threshold_reruns_dedup_not_reading(tmp_path, corpus):
+    assert snakemake(tmp_path, config=corpus).returncode == 0
+    corpus["corpus"]["dedup"] = {"threshold": 0.8}
+    plan = job_counts(snakemake(tmp_path, "-n", config=corpus).stdout)
+    assert "corpus_read" not in plan
+    assert plan["corpus_minhash"] == 5 and plan["corpus_clusters"] == 1 and plan["corpus_dedup"] == 5
+
+
+def test_demo_dry_run_lists_every_job(tmp_path):
+    run = snakemake(tmp_path, "-n", "--configfile", str(REPO / "configs/demo.yaml"))
+    assert run.returncode == 0, run.stderr
+    assert job_counts(run.stdout) == {
+        "all": 1, "corpus_read": 4, "corpus_minhash": 4, "corpus_clusters": 1, "corpus_dedup": 4, "corpus_stats": 1,
+    }
+
+
+def test_lint_is_clean():
+    run = subprocess.run([str(SNAKEMAKE), "--lint"], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0 and "Congratulations" in run.stdout + run.stderr, run.stdout + run.stderr
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda c: c["corpus"].update(filtrs={}), r"\n  corpus: .*'filtrs' was unexpected"),
+        (lambda c: c["corpus"]["sources"][0].update(shards="four"), r"corpus\.sources\[0\]\.shards: 'four' is not of type"),
+        (lambda c: c["corpus"].pop("sources"), r"corpus: 'sources' is a required property"),
+        (lambda c: c["corpus"]["dedup"].update(threshold=1.5), r"corpus\.dedup\.threshold: 1\.5 is greater than"),
+        (lambda c: c["corpus"]["sources"][1].update(kind="github"), r"corpus\.sources\[1\]\.kind: 'github' is not one"),
+        (lambda c: c["corpus"]["sources"][1].update(shards=3), r"corpus\.sources\[1\]: key 'shards' is not allowed"),
+    ],
+)
+def test_bad_config_stops_at_parse_time_naming_the_key(tmp_path, corpus, edit, message):
+    corpus["corpus"]["dedup"] = {}
+    edit(corpus)
+    run = snakemake(tmp_path, "-n", config=corpus)
+    output = run.stdout + run.stderr
+    assert run.returncode != 0
+    assert re.search(message, output), output
+    assert f"invalid configuration ({tmp_path / 'config.yaml'})" in output
+
+
+def test_corrupt_input_names_the_file_and_keeps_finished_work(tmp_path, corpus):
+    bad = Path(corpus["corpus"]["sources"][1]["paths"][0]).parent / "data-00001.parquet"
+    bad.write_bytes(b"PAR1 this is not a parquet file")
+    run = snakemake(tmp_path, "--keep-going", config=corpus)
+    assert run.returncode != 0
+    assert f"{bad}: not a readable parquet file" in run.stdout + run.stderr
+    assert not (tmp_path / "results/corpus/raw/stack/00001.jsonl.zst").exists()
+    assert (tmp_path / "results/corpus/raw/stack/00000.jsonl.zst").exists()
+    assert (tmp_path / "results/corpus/minhash/local-00001.parquet").exists()
+
+    corpus["corpus"]["on_error"] = "skip"
+    run = snakemake(tmp_path, config=corpus)
+    assert run.returncode == 0, run.stderr
+    stats = json.loads((tmp_path / "results/corpus/stats.json").read_text())
+    assert [s["path"] for s in stats["skipped_inputs"]] == [str(bad)]
+
+
+def test_missing_dataset_is_reported_as_missing_input(tmp_path, corpus):
+    corpus["corpus"]["sources"][1]["paths"] = [str(tmp_path / "nowhere/*.parquet")]
+    run = snakemake(tmp_path, "-n", config=corpus)
+    assert run.returncode != 0
+    output = run.stdout + run.stderr
+    assert "Missing input files" in output and str(tmp_path / "nowhere/*.parquet") in output
