@@ -42,10 +42,6 @@ class DedupConfig:
     threshold: float = 0.7
     seed: int = 42
 
-    @classmethod
-    def from_config(cls, cfg: dict) -> DedupConfig:
-        return cls(**cfg)
-
     @property
     def bands(self) -> tuple[int, int]:
         return optimal_bands(self.threshold, self.num_perm)

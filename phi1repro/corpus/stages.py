@@ -66,7 +66,7 @@ def read_shard(source: dict, shard: int, num_shards: int, input_path: str | None
                on_error: str, out: str, stats_out: str) -> dict:
     """Read one shard of a source, apply the content filters, write JSON lines + zstd."""
     start = time.perf_counter()
-    cfg = FilterConfig.from_config(filters)
+    cfg = FilterConfig(**filters)
     counts, dropped, read, kept = Counter(), Counter(), _Tally(), _Tally()
     skipped = []
     label = f"{source['name']}/{shard:05d}"
@@ -103,7 +103,7 @@ def read_shard(source: dict, shard: int, num_shards: int, input_path: str | None
 
 def sign_shard(raw: str, shard: str, dedup: dict, out: str) -> int:
     """MinHash band keys and exact hashes of one shard."""
-    cfg = DedupConfig.from_config(dedup)
+    cfg = DedupConfig(**dedup)
     table = signature_table(progress(iter_jsonl_zst(raw), desc=f"minhash {shard}"), shard, cfg)
     with ParquetWriter(out, table.schema) as writer:
         writer.write_table(table)
@@ -113,7 +113,7 @@ def sign_shard(raw: str, shard: str, dedup: dict, out: str) -> int:
 def cluster_shards(signatures: list[str], dedup: dict, out: str, stats_out: str) -> dict:
     """Find exact and near-duplicate clusters across all shards."""
     start = time.perf_counter()
-    cfg = DedupConfig.from_config(dedup)
+    cfg = DedupConfig(**dedup)
     tables = [read_parquet(p) for p in progress(signatures, desc="load signatures", unit="shard")]
     widths = {t.schema.field("bands").type.list_size for t in tables}
     if len(widths) > 1:
