@@ -6,9 +6,9 @@ one process (figures are per core), side by side on the same machine:
 1. signature throughput, files/s and MB/s: 256 permutations over word 5-grams, ours from the
    raw text vs datasketch's MinHash(num_perm=256, seed=1) fed the very same shingles, timed
    both with the shingles given and from the raw text (shingling included, as in ours). Best
-   of --repeats timed passes (more, until 2 s are spent); ours gets a fresh MinHasher (empty
-   word-hash cache) each pass, after one warm-up call that compiles numba's loop (or loads it
-   from numba's disk cache);
+   of --repeats timed passes (more, until 2 s are spent); ours gets a fresh MinHasher each
+   pass, after one warm-up call that compiles numba's loops (or loads them from numba's disk
+   cache);
 2. agreement on labelled pairs: planted near-duplicates of stdlib files (identifiers renamed,
    comments edited, lines inserted and deleted, whitespace and line breaks reformatted, at a
    random edit rate) and pairs of distinct files (same package or random), labelled duplicate
@@ -98,7 +98,7 @@ def signature_throughput(texts: list[str], repeats: int) -> dict:
             result[name]["ours_speedup"] = round(seconds / result["ours"]["seconds"], 2)
 
     def ours():
-        hasher = MinHasher(NUM_PERM, NGRAM)  # an empty word-hash cache, as at the start of a shard
+        hasher = MinHasher(NUM_PERM, NGRAM)  # as at the start of a shard
         for text in texts:
             hasher.signature(text)
 

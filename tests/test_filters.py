@@ -2,7 +2,7 @@ from collections import Counter
 
 import pytest
 
-from phi1repro.corpus.filters import FilterConfig, apply_filters
+from phi1repro.corpus.filters import FilterConfig, _alphanumeric_fraction, apply_filters
 from phi1repro.corpus.records import make_record
 
 GOOD = "def area(width, height):\n    \"\"\"Area of a rectangle.\"\"\"\n    return width * height\n"
@@ -38,3 +38,8 @@ def test_ordinary_code_is_kept():
 def test_thresholds_come_from_config():
     long_line = GOOD + "x = '" + "a" * 1200 + "'\n"
     assert kept(long_line, max_line_length=2000, max_mean_line_length=1000)[0]
+
+
+def test_alphanumeric_fraction_counts_unicode_letters():
+    for text in ["abc = 1;", "naïve = 'café' + '東京'  # ½", "", "+++"]:
+        assert _alphanumeric_fraction(text) == sum(c.isalnum() for c in text) / max(len(text), 1)

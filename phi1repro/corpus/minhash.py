@@ -5,18 +5,17 @@ ASCII letter, digit or underscore, and each run of `ngram` consecutive words is 
 (a text with fewer words is one shingle).
 
 What makes it fast (benchmarks/minhash.py measures it against datasketch):
-- words are split with one bytes.translate + split (no regex), and each distinct word is
-  hashed once (a cache shared across documents) instead of hashing every shingle string;
+- compiled loops (numba) over the UTF-8 bytes: words are hashed as they are scanned (FNV-1a),
+  with no Python string per word or per shingle;
 - a shingle's hash is a mixed linear combination of its word hashes, and the permutations
   are multiply-shift hashes h_i(x) = (a_i * x mod 2^64) >> 32 with odd a_i: no modulo, and
   the shift is applied to the minima only (it is monotonic);
-- one compiled loop (numba) computes shingle hashes and the running minima without
-  materialising the (permutations x shingles) matrix.
+- the running minima are kept per permutation, never materialising the
+  (permutations x shingles) matrix.
 """
 
 from __future__ import annotations
 
-import hashlib
 import math
 from functools import lru_cache
 
@@ -24,6 +23,7 @@ import numba
 import numpy as np
 
 _WORD_BYTES = bytes(c if chr(c).isascii() and (chr(c).isalnum() or c == ord("_")) else 32 for c in range(256))
+_IS_WORD_BYTE = np.frombuffer(_WORD_BYTES, dtype=np.uint8) != 32
 
 
 def words(text: str) -> list[bytes]:
@@ -38,19 +38,6 @@ def shingles(text: str, ngram: int) -> set[bytes]:
     return {b" ".join(w[i : i + n]) for i in range(len(w) - n + 1)} if w else set()
 
 
-class _WordHashes(dict):
-    """word -> 64-bit hash, computed on first sight; bounded so memory stays flat."""
-
-    max_size = 2_000_000
-
-    def __missing__(self, word: bytes) -> int:
-        if len(self) >= self.max_size:
-            self.clear()
-        h = int.from_bytes(hashlib.blake2b(word, digest_size=8).digest(), "little")
-        self[word] = h
-        return h
-
-
 @numba.njit(inline="always")
 def _mix64(x):
     """splitmix64's finaliser: spreads a linear combination over all 64 bits."""
@@ -59,6 +46,24 @@ def _mix64(x):
     x ^= x >> numba.uint64(27)
     x *= numba.uint64(0x94D049BB133111EB)
     return x ^ (x >> numba.uint64(31))
+
+
+@numba.njit(cache=True, nogil=True)
+def _word_hashes(data, is_word_byte):
+    """FNV-1a hash of every word (maximal run of word bytes) in `data`, mixed to 64 bits."""
+    out = np.empty(data.shape[0] // 2 + 1, dtype=np.uint64)
+    n, h, in_word = 0, np.uint64(0xCBF29CE484222325), False
+    for c in data:
+        if is_word_byte[c]:
+            h = (h ^ np.uint64(c)) * np.uint64(0x100000001B3)
+            in_word = True
+        elif in_word:
+            out[n] = _mix64(h)
+            n, h, in_word = n + 1, np.uint64(0xCBF29CE484222325), False
+    if in_word:
+        out[n] = _mix64(h)
+        n += 1
+    return out[:n]
 
 
 @numba.njit(cache=True, nogil=True)
@@ -90,13 +95,11 @@ class MinHasher:
         self.num_perm, self.ngram, self.seed = num_perm, ngram, seed
         self._perm = _odd_uint64(rng, num_perm)
         self._position = _odd_uint64(rng, ngram)
-        self._words = _WordHashes()
 
     def signature(self, text: str) -> np.ndarray:
         """The MinHash signature (uint32, one value per permutation); all ones for a text without words."""
-        w = words(text)
-        h = np.fromiter(map(self._words.__getitem__, w), dtype=np.uint64, count=len(w))
-        return _signature(h, self._position, self._perm)
+        data = np.frombuffer(text.encode("utf-8", "surrogatepass"), dtype=np.uint8)
+        return _signature(_word_hashes(data, _IS_WORD_BYTE), self._position, self._perm)
 
 
 def jaccard_estimate(sig_a: np.ndarray, sig_b: np.ndarray) -> float:
