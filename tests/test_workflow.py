@@ -155,3 +155,17 @@ def test_missing_dataset_is_reported_as_missing_input(tmp_path, corpus):
     assert run.returncode != 0
     output = run.stdout + run.stderr
     assert "Missing input files" in output and str(tmp_path / "nowhere/*.parquet") in output
+
+
+def test_minhash_benchmark_runs(tmp_path):
+    """Not a timing test: the benchmark script still runs and writes its report."""
+    out = tmp_path / "minhash.json"
+    run = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks/minhash.py"), "--files", "40", "--pairs", "20", "--repeats", "1",
+         "--out", str(out)],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert run.returncode == 0, run.stderr
+    report = json.loads(out.read_text())
+    assert report["signatures"]["ours"]["files_per_s"] > 0
+    assert {"ours", "datasketch"} <= set(report["lsh"])
