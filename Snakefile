@@ -16,10 +16,12 @@ if not workflow.overwrite_configfiles:
 
 include: "rules/common.smk"
 include: "rules/corpus.smk"
+include: "rules/annotate.smk"
 
 
 rule all:
     input:
         "results/corpus/stats.json",
         corpus_dedup_shards(),
+        "results/quality/labels.parquet",
     default_target: True

@@ -31,4 +31,6 @@ def setup_logging(log_path: str | None = None) -> logging.Logger:
         handlers.append(logging.FileHandler(log_path, mode="w"))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         handlers=handlers, force=True)
+    for chatty in ("httpx", "httpx2", "openai"):  # one line per HTTP request
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     return logging.getLogger("phi1repro")

@@ -85,6 +85,10 @@ def test_corpus_stage_runs_end_to_end(tmp_path, corpus):
     assert texts.count(FUNCTION) == 1 and len(texts) == 4
     assert any("```\ndef f(x):\n    return x * 2\n```" in t for t in texts)
     assert all((tmp_path / "logs/corpus/read" / s).exists() for s in ("local/00000.log", "stack/00001.log"))
+    labels = pq.read_table(tmp_path / "results/quality/labels.parquet").to_pylist()
+    assert sorted(r["source"] for r in labels) == ["local", "so", "stack", "stack"]
+    assert all(r["score"] is not None for r in labels)
+    assert (tmp_path / ".cache/teacher-offline.sqlite").exists()
 
     again = snakemake(tmp_path, "-n", config=corpus)
     assert "Nothing to be done" in again.stdout + again.stderr
@@ -96,6 +100,7 @@ def test_changing_dedup_threshold_reruns_dedup_not_reading(tmp_path, corpus):
     plan = job_counts(snakemake(tmp_path, "-n", config=corpus).stdout)
     assert "corpus_read" not in plan
     assert plan["corpus_minhash"] == 5 and plan["corpus_clusters"] == 1 and plan["corpus_dedup"] == 5
+    assert plan["annotate_labels"] == 1
 
 
 def test_demo_dry_run_lists_every_job(tmp_path):
@@ -103,7 +108,16 @@ def test_demo_dry_run_lists_every_job(tmp_path):
     assert run.returncode == 0, run.stderr
     assert job_counts(run.stdout) == {
         "all": 1, "corpus_read": 4, "corpus_minhash": 4, "corpus_clusters": 1, "corpus_dedup": 4, "corpus_stats": 1,
+        "annotate_sample": 1, "annotate_labels": 1,
     }
+
+
+def test_demo_runs_offline(tmp_path):
+    run = snakemake(tmp_path, "--configfile", str(REPO / "configs/demo.yaml"))
+    assert run.returncode == 0, run.stdout + run.stderr
+    stats = json.loads((tmp_path / "results/quality/labels.stats.json").read_text())
+    assert stats["records"] == stats["labelled"] == 200 and stats["cost_usd"] > 0
+    assert "Nothing to be done" in snakemake(tmp_path, "-n", "--configfile", str(REPO / "configs/demo.yaml")).stdout
 
 
 def test_lint_is_clean():

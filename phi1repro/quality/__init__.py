@@ -1,0 +1,1 @@
+"""The quality filter: teacher annotation, embeddings, classifier, scoring."""

@@ -1,0 +1,1 @@
+"""The teacher: every LLM call goes through one OpenAI-compatible client; offline runs use a local server."""

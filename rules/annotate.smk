@@ -1,0 +1,52 @@
+# The annotation stage: the teacher labels a stratified sample of the deduplicated corpus for
+# educational value. Teacher connection settings (config["teacher"]) are read by the scripts,
+# not passed as params: they change how requests are sent, not what they ask.
+
+
+rule annotate_sample:
+    input:
+        corpus_dedup_shards(),
+    output:
+        sample="results/quality/annotation_sample.parquet",
+        stats="results/quality/annotation_sample.stats.json",
+    params:
+        shards=[f"{s}-{i}" for s, i in CORPUS_SHARDS],
+        sample_size=config["annotate"]["sample_size"],
+        seed=config["annotate"]["seed"],
+    log:
+        "logs/annotate/sample.log",
+    conda:
+        "../envs/corpus.yaml"
+    script:
+        "../scripts/annotate_sample.py"
+
+
+rule annotate_estimate:
+    input:
+        "results/quality/annotation_sample.parquet",
+    output:
+        "results/quality/annotation_estimate.json",
+    params:
+        annotate=config["annotate"],
+    log:
+        "logs/annotate/estimate.log",
+    conda:
+        "../envs/teacher.yaml"
+    script:
+        "../scripts/annotate_estimate.py"
+
+
+rule annotate_labels:
+    input:
+        "results/quality/annotation_sample.parquet",
+    output:
+        labels="results/quality/labels.parquet",
+        stats="results/quality/labels.stats.json",
+    params:
+        annotate=config["annotate"],
+    log:
+        "logs/annotate/labels.log",
+    conda:
+        "../envs/teacher.yaml"
+    script:
+        "../scripts/annotate_labels.py"
