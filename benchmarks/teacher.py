@@ -31,6 +31,7 @@ import argparse
 import asyncio
 import contextlib
 import hashlib
+import os
 import platform
 import random
 import re
@@ -170,7 +171,7 @@ def cache_lookups(entries: int, lookups: int, batch: int) -> dict:
 def machine() -> dict:
     with open("/proc/cpuinfo") as f:
         cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), platform.machine())
-    return {"cpu": cpu, "python": platform.python_version(), "sqlite": sqlite3.sqlite_version,
+    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), "sqlite": sqlite3.sqlite_version,
             **{name: version(name) for name in ("openai", "aiohttp")}}
 
 
