@@ -17,11 +17,13 @@ if not workflow.overwrite_configfiles:
 include: "rules/common.smk"
 include: "rules/corpus.smk"
 include: "rules/annotate.smk"
+include: "rules/quality.smk"
 
 
 rule all:
     input:
         "results/corpus/stats.json",
-        corpus_dedup_shards(),
-        "results/quality/labels.parquet",
+        corpus_shard_files("results/corpus/dedup"),
+        "results/quality/classifier_metrics.json",
+        "results/filtered/stats.json",
     default_target: True

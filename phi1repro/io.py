@@ -183,3 +183,18 @@ def read_parquet(path: str | os.PathLike, **kwargs) -> pa.Table:
         raise InputError(path, "file not found") from None
     except (pa.ArrowInvalid, OSError) as e:
         raise InputError(path, f"not a readable parquet file ({e})") from None
+
+
+def open_parquet(path: str | os.PathLike, columns: list[str]) -> pq.ParquetFile:
+    """A parquet file to stream, checked to be readable and to have `columns`."""
+    try:
+        parquet = pq.ParquetFile(path)
+    except FileNotFoundError:
+        raise InputError(path, "file not found") from None
+    except (pa.ArrowException, OSError) as e:
+        raise InputError(path, f"not a readable parquet file ({e})") from None
+    names = parquet.schema_arrow.names
+    missing = [c for c in columns if c not in names]
+    if missing:
+        raise InputError(path, f"no column {', '.join(map(repr, missing))} (columns found: {', '.join(names)})")
+    return parquet

@@ -5,7 +5,7 @@
 
 rule annotate_sample:
     input:
-        corpus_dedup_shards(),
+        corpus_shard_files("results/corpus/dedup"),
     output:
         sample="results/quality/annotation_sample.parquet",
         stats="results/quality/annotation_sample.stats.json",

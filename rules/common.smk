@@ -63,6 +63,7 @@ def corpus_shard_params(wildcards):
     }
 
 
-def corpus_dedup_shards(kind="parquet"):
-    """Every deduplicated shard (or its stats, kind="stats.json")."""
-    return [f"results/corpus/dedup/{s}-{i}.{kind}" for s, i in CORPUS_SHARDS]
+def corpus_shard_files(directory, suffix="parquet"):
+    """One file per corpus shard under `directory` ({source}-{shard}.{suffix}), in corpus order."""
+    return [f"{directory}/{s}-{i}.{suffix}" for s, i in CORPUS_SHARDS]
+

@@ -37,7 +37,7 @@ rule corpus_minhash:
 
 rule corpus_clusters:
     input:
-        [f"results/corpus/minhash/{s}-{i}.parquet" for s, i in CORPUS_SHARDS],
+        corpus_shard_files("results/corpus/minhash"),
     output:
         duplicates="results/corpus/dedup/duplicates.parquet",
         stats="results/corpus/dedup/clusters.json",
@@ -72,7 +72,7 @@ rule corpus_stats:
     input:
         read=[f"results/corpus/raw/{s}/{i}.stats.json" for s, i in CORPUS_SHARDS],
         clusters="results/corpus/dedup/clusters.json",
-        dedup=corpus_dedup_shards("stats.json"),
+        dedup=corpus_shard_files("results/corpus/dedup", "stats.json"),
     output:
         "results/corpus/stats.json",
     log:

@@ -24,12 +24,12 @@ FUNCTION = inspect.getsource(textwrap.dedent)
 
 
 def snakemake(workdir, *args, config=None):
-    cmd = [str(SNAKEMAKE), "-s", str(REPO / "Snakefile"), "-d", str(workdir), "--cores", "2"]
-    if config is not None:
+    cmd = [str(SNAKEMAKE), "-s", str(REPO / "Snakefile"), "-d", str(workdir), "--cores", "2", *args]
+    if config is not None:  # last: --configfile takes every value after it
         path = Path(workdir) / "config.yaml"
         path.write_text(yaml.safe_dump(config))
         cmd += ["--configfile", str(path)]
-    return subprocess.run(cmd + list(args), capture_output=True, text=True, timeout=600)
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=900)
 
 
 def job_counts(output):
@@ -68,8 +68,11 @@ def corpus(tmp_path):
     }
 
 
+CORPUS_AND_LABELS = ("results/corpus/stats.json", "results/quality/labels.parquet")
+
+
 def test_corpus_stage_runs_end_to_end(tmp_path, corpus):
-    run = snakemake(tmp_path, config=corpus)
+    run = snakemake(tmp_path, *CORPUS_AND_LABELS, config=corpus)
     assert run.returncode == 0, run.stderr
     stats = json.loads((tmp_path / "results/corpus/stats.json").read_text())
     assert stats["sources"]["local"]["shards"] == 2 and stats["sources"]["stack"]["shards"] == 2
@@ -90,14 +93,14 @@ def test_corpus_stage_runs_end_to_end(tmp_path, corpus):
     assert all(r["score"] is not None for r in labels)
     assert (tmp_path / ".cache/teacher-offline.sqlite").exists()
 
-    again = snakemake(tmp_path, "-n", config=corpus)
+    again = snakemake(tmp_path, "-n", *CORPUS_AND_LABELS, config=corpus)
     assert "Nothing to be done" in again.stdout + again.stderr
 
 
 def test_changing_dedup_threshold_reruns_dedup_not_reading(tmp_path, corpus):
-    assert snakemake(tmp_path, config=corpus).returncode == 0
+    assert snakemake(tmp_path, *CORPUS_AND_LABELS, config=corpus).returncode == 0
     corpus["corpus"]["dedup"] = {"threshold": 0.8}
-    plan = job_counts(snakemake(tmp_path, "-n", config=corpus).stdout)
+    plan = job_counts(snakemake(tmp_path, "-n", *CORPUS_AND_LABELS, config=corpus).stdout)
     assert "corpus_read" not in plan
     assert plan["corpus_minhash"] == 5 and plan["corpus_clusters"] == 1 and plan["corpus_dedup"] == 5
     assert plan["annotate_labels"] == 1
@@ -108,16 +111,28 @@ def test_demo_dry_run_lists_every_job(tmp_path):
     assert run.returncode == 0, run.stderr
     assert job_counts(run.stdout) == {
         "all": 1, "corpus_read": 4, "corpus_minhash": 4, "corpus_clusters": 1, "corpus_dedup": 4, "corpus_stats": 1,
-        "annotate_sample": 1, "annotate_labels": 1,
+        "annotate_sample": 1, "annotate_labels": 1, "quality_embed": 4, "quality_embed_sample": 1,
+        "quality_classifier": 1, "quality_score": 4, "quality_threshold": 1, "quality_filter": 4,
+        "quality_filter_stats": 1,
     }
 
 
-def test_demo_runs_offline(tmp_path):
-    run = snakemake(tmp_path, "--configfile", str(REPO / "configs/demo.yaml"))
+def test_demo_runs_offline_and_a_new_threshold_reruns_only_the_filter(tmp_path):
+    demo = yaml.safe_load((REPO / "configs/demo.yaml").read_text())
+    run = snakemake(tmp_path, config=demo)
     assert run.returncode == 0, run.stdout + run.stderr
     stats = json.loads((tmp_path / "results/quality/labels.stats.json").read_text())
     assert stats["records"] == stats["labelled"] == 200 and stats["cost_usd"] > 0
-    assert "Nothing to be done" in snakemake(tmp_path, "-n", "--configfile", str(REPO / "configs/demo.yaml")).stdout
+    metrics = json.loads((tmp_path / "results/quality/classifier_metrics.json").read_text())
+    assert metrics["n_train"] + metrics["n_test"] == 200
+    assert all((tmp_path / "results/quality/plots" / p).exists() for p in ("roc.png", "retained_tokens.png"))
+    kept = json.loads((tmp_path / "results/filtered/stats.json").read_text())
+    assert 0 < kept["tokens_out"] < kept["tokens_in"] and kept["files_in"] == 539
+    assert "Nothing to be done" in snakemake(tmp_path, "-n", config=demo).stdout
+
+    demo["filter"]["target_token_share"] = 0.3
+    plan = job_counts(snakemake(tmp_path, "-n", config=demo).stdout)
+    assert plan == {"quality_threshold": 1, "quality_filter": 4, "quality_filter_stats": 1, "all": 1}
 
 
 def test_lint_is_clean():
@@ -149,7 +164,7 @@ def test_bad_config_stops_at_parse_time_naming_the_key(tmp_path, corpus, edit, m
 def test_corrupt_input_names_the_file_and_keeps_finished_work(tmp_path, corpus):
     bad = Path(corpus["corpus"]["sources"][1]["paths"][0]).parent / "data-00001.parquet"
     bad.write_bytes(b"PAR1 this is not a parquet file")
-    run = snakemake(tmp_path, "--keep-going", config=corpus)
+    run = snakemake(tmp_path, "--keep-going", *CORPUS_AND_LABELS, config=corpus)
     assert run.returncode != 0
     assert f"{bad}: not a readable parquet file" in run.stdout + run.stderr
     assert not (tmp_path / "results/corpus/raw/stack/00001.jsonl.zst").exists()
@@ -157,7 +172,7 @@ def test_corrupt_input_names_the_file_and_keeps_finished_work(tmp_path, corpus):
     assert (tmp_path / "results/corpus/minhash/local-00001.parquet").exists()
 
     corpus["corpus"]["on_error"] = "skip"
-    run = snakemake(tmp_path, config=corpus)
+    run = snakemake(tmp_path, *CORPUS_AND_LABELS, config=corpus)
     assert run.returncode == 0, run.stderr
     stats = json.loads((tmp_path / "results/corpus/stats.json").read_text())
     assert [s["path"] for s in stats["skipped_inputs"]] == [str(bad)]
