@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..errors import InputError
+from ..io import open_parquet
 from .records import make_record
 
 log = logging.getLogger(__name__)
@@ -130,18 +131,9 @@ def read_the_stack(
     Only `content` is required; `ext` too when `extensions` (e.g. `["py"]`) is given. Counts:
     `rows_seen`, `wrong_extension`, `null_content`, `non_utf8` (binary content only).
     """
-    try:
-        parquet = pq.ParquetFile(path)
-    except FileNotFoundError:
-        raise InputError(path, "file not found") from None
-    except (pa.ArrowException, OSError) as e:
-        raise InputError(path, f"not a readable parquet file ({e})") from None
-    with parquet:
+    required = ["content"] + (["ext"] if extensions is not None else [])
+    with open_parquet(path, required) as parquet:
         names = parquet.schema_arrow.names
-        required = ["content"] + (["ext"] if extensions is not None else [])
-        for name in required:
-            if name not in names:
-                raise InputError(path, f"no {name!r} column (columns found: {', '.join(names)})")
         columns = [name for name in STACK_COLUMNS if name in names]
         wanted = None if extensions is None else frozenset(extensions)
 
