@@ -484,12 +484,17 @@ async def create_file(request: web.Request) -> web.Response:
     return _json(200, request.app[TEACHER].add_file(upload.file.read(), upload.filename, purpose))
 
 
-def _stored_file(request: web.Request) -> StoredFile:
-    file_id = request.match_info["id"]
-    if stored := request.app[TEACHER].files.get(file_id):
+def _stored(request: web.Request, table: dict, kind: str):
+    """The stored object named by the URL's id, or a 404 in OpenAI's shape."""
+    object_id = request.match_info["id"]
+    if stored := table.get(object_id):
         return stored
-    raise web.HTTPNotFound(text=json.dumps(error_body(f"No such File object: {file_id}", "id")),
+    raise web.HTTPNotFound(text=json.dumps(error_body(f"No such {kind} object: {object_id}", "id")),
                            content_type="application/json")
+
+
+def _stored_file(request: web.Request) -> StoredFile:
+    return _stored(request, request.app[TEACHER].files, "File")
 
 
 async def retrieve_file(request: web.Request) -> web.Response:
@@ -511,11 +516,7 @@ async def create_batch(request: web.Request) -> web.Response:
 
 
 def _stored_batch(request: web.Request) -> StoredBatch:
-    batch_id = request.match_info["id"]
-    if stored := request.app[TEACHER].batches.get(batch_id):
-        return stored
-    raise web.HTTPNotFound(text=json.dumps(error_body(f"No such Batch object: {batch_id}", "id")),
-                           content_type="application/json")
+    return _stored(request, request.app[TEACHER].batches, "Batch")
 
 
 async def retrieve_batch(request: web.Request) -> web.Response:
