@@ -1,3 +1,4 @@
+import re
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -88,7 +89,7 @@ def test_labels_through_the_offline_teacher_with_faults(tmp_path):
     sample_corpus(shards, 30, 0, str(tmp_path / "s.parquet"), str(tmp_path / "s.json"))
     out, stats_out = str(tmp_path / "labels.parquet"), str(tmp_path / "labels.json")
     with teacher_endpoint(config["teacher"]) as teacher:
-        assert teacher.base_url.startswith("http://127.0.0.1:") and teacher.cache_path.endswith("teacher-offline.sqlite")
+        assert teacher.base_url.startswith("http://127.0.0.1:") and re.search(r"teacher-offline-[0-9a-f]{12}\.sqlite$", teacher.cache_path)
         stats = label_sample(str(tmp_path / "s.parquet"), config["annotate"], teacher, False, out, stats_out)
     assert stats["labelled"] == 30 and stats["failures"] == {} and stats["requests_cached"] == 0
     assert stats["cost_usd"] > 0

@@ -91,7 +91,7 @@ def test_corpus_stage_runs_end_to_end(tmp_path, corpus):
     labels = pq.read_table(tmp_path / "results/quality/labels.parquet").to_pylist()
     assert sorted(r["source"] for r in labels) == ["local", "so", "stack", "stack"]
     assert all(r["score"] is not None for r in labels)
-    assert (tmp_path / ".cache/teacher-offline.sqlite").exists()
+    assert len(list((tmp_path / ".cache").glob("teacher-offline-*.sqlite"))) == 1
 
     again = snakemake(tmp_path, "-n", *CORPUS_AND_LABELS, config=corpus)
     assert "Nothing to be done" in again.stdout + again.stderr

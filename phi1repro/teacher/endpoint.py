@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -13,13 +14,22 @@ from .client import TeacherConfig
 OFFLINE = "offline"
 
 
+def offline_version() -> str:
+    """A hash of the teacher package's code: the offline teacher's answers are a function of it."""
+    digest = hashlib.sha256()
+    for source in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(source.read_bytes())
+    return digest.hexdigest()[:12]
+
+
 def cache_path(teacher: dict) -> str:
-    """The configured cache, or for the offline teacher a file beside it, so that offline
-    answers can never be served as a real model's."""
+    """The configured cache, or for the offline teacher a file beside it named by its code
+    version, so that offline answers are never served as a real model's, nor as those of a
+    changed offline teacher."""
     if teacher["base_url"] != OFFLINE:
         return teacher["cache"]
     p = Path(teacher["cache"])
-    return str(p.with_name(f"{p.stem}-offline{p.suffix}"))
+    return str(p.with_name(f"{p.stem}-offline-{offline_version()}{p.suffix}"))
 
 
 def client_config(teacher: dict, base_url: str | None = None) -> TeacherConfig:
@@ -44,7 +54,7 @@ def client_config(teacher: dict, base_url: str | None = None) -> TeacherConfig:
 def teacher_endpoint(teacher: dict) -> Iterator[TeacherConfig]:
     """Yield the client config for the `teacher` config section. With base_url 'offline', the
     offline teacher runs in a subprocess on a free loopback port until the block ends, and its
-    answers are cached apart from real models' (`<cache>-offline.sqlite`)."""
+    answers are cached apart from real models' (`<cache>-offline-<code version>.sqlite`)."""
     if teacher["base_url"] != OFFLINE:
         yield client_config(teacher)
         return
