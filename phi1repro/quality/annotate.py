@@ -123,9 +123,9 @@ def label_sample(sample: str, annotate: dict, teacher: TeacherConfig, batch: boo
     start = time.perf_counter()
     records = read_parquet(sample).to_pylist()
     requests = [build_request(r, annotate) for r in records]
-    client = Teacher(teacher, stage="annotate")
-    log.info("pre-flight: %s", client.estimate(requests))
-    results = client.run_batch(requests, group="annotate") if batch else client.run(requests)
+    with Teacher(teacher, stage="annotate") as client:
+        log.info("pre-flight: %s", client.estimate(requests))
+        results = client.run_batch(requests, group="annotate") if batch else client.run(requests)
 
     scores: Counter = Counter()
     failures: Counter = Counter()
@@ -168,7 +168,8 @@ def estimate_cost(sample: str, annotate: dict, teacher: dict, out: str) -> dict:
     """The pre-flight estimate of the labelling requests, tokens and dollars (cache hits are
     free), from the `teacher` config section, without calling the API."""
     requests = [build_request(r, annotate) for r in read_parquet(sample).to_pylist()]
-    estimate = Teacher(client_config(teacher), stage="annotate").estimate(requests)
+    with Teacher(client_config(teacher), stage="annotate") as client:
+        estimate = client.estimate(requests)
     report = {"stage": "annotate", "model": annotate["model"], **dataclasses.asdict(estimate)}
     write_json(out, report)
     return report
