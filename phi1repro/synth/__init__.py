@@ -1,0 +1,1 @@
+"""The synthetic data stage: textbooks and CodeExercises from a teacher, validated and measured."""
