@@ -1,0 +1,295 @@
+"""Run untrusted Python programs (teacher exercises, model completions) in isolated processes.
+
+A program is Python source. It passes when it runs to its end without an uncaught exception;
+one that ends early (sys.exit, SystemExit, os._exit, whatever the code) is "exited_early",
+never "passed". `Outcome.status` is one of STATUSES.
+
+A `Sandbox` keeps `workers` zygote processes (`phi1repro/sandbox_zygote.py`). Each is a bare
+interpreter (`python -I -S`: no site-packages, no user site, no PYTHON* variables, no project
+on sys.path, and no site builtins such as exit() or help()) that has imported the commonly used
+standard library once and forks a child per program, so a program costs a fork rather than an
+interpreter start.
+
+What is enforced, per program:
+- its own process: a crash, `os._exit` or a corrupted interpreter ends only the child;
+- limits (`Limits`): wall time (the zygote kills it), CPU time, address space, open files,
+  size of any file it writes, captured output; no core dumps. The rlimits apply per process:
+  each process a program starts gets its own; the wall time bounds them all;
+- a fresh empty working directory, also HOME and TMPDIR, removed afterwards;
+- an environment holding only HOME and TMPDIR: the parent's variables are not passed on;
+- stdin is /dev/null;
+- when it ends, everything it started is killed: its process group always and, inside a PID
+  namespace, every process in it (so also descendants that left the group with setsid).
+
+Where `unshare` works, each zygote runs in its own user and PID namespaces, a network namespace
+with no interface up unless `network=True` (no network, not even loopback), and where the
+machine allows it a mount namespace with a private /proc (other processes, and so their
+environments, are invisible); `sandbox.namespaces` lists the options in effect. Inside them the
+processes and threads of a program are limited too (RLIMIT_NPROC; the kernel exempts a real
+root user from it). Without `unshare` (`namespaces == ()`, a warning is logged) programs share
+the network and the process table, and descendants that call setsid survive.
+
+What is not isolated: this is process isolation, not a virtual machine. A program runs as the
+user who runs the sandbox (mapped to root inside its user namespace, without privileges
+outside it): it can read every file that user can read and write wherever that user can write,
+within the file-size limit per file. The completion record's nonce guards against accidents,
+not against a program that sets out to forge its own result.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import math
+import os
+import queue
+import select
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from threading import Lock
+
+from phi1repro.progress import progress
+
+log = logging.getLogger(__name__)
+
+STATUSES = ("passed", "assertion_failed", "exception", "syntax_error", "timeout", "out_of_memory", "killed",
+            "exited_early")
+STARTUP_TIMEOUT_S = 60.0  # for a zygote to import its modules and say it is ready
+ANSWER_GRACE_S = 10.0  # beyond the wall-time limit, for a zygote to clean up and answer
+_HEADER = struct.Struct(">I")
+_ZYGOTE_SOURCE = Path(__file__).with_name("sandbox_zygote.py")
+_NAMESPACES = ("--user", "--map-root-user", "--pid", "--fork", "--kill-child")
+_PRIVATE_PROC = ("--mount", "--mount-proc")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-program limits. `cpu_s` defaults to ceil(timeout_s) + 1, so that the wall time normally
+    ends a busy program first; `max_processes` counts the program's own process and threads."""
+
+    timeout_s: float = 5.0
+    cpu_s: int | None = None
+    memory_mb: int = 1024
+    max_processes: int = 64
+    max_open_files: int = 64
+    max_file_bytes: int = 1 << 20
+    max_output_bytes: int = 64 << 10
+
+    def __post_init__(self) -> None:
+        if self.timeout_s <= 0:
+            raise ValueError(f"timeout_s must be positive, not {self.timeout_s}")
+        if self.cpu_s is None:
+            object.__setattr__(self, "cpu_s", math.ceil(self.timeout_s) + 1)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a program ended, `status` being one of
+    passed            it ran to its end
+    assertion_failed  an uncaught AssertionError
+    exception         another uncaught exception
+    syntax_error      it does not compile
+    timeout           the wall or the CPU time limit
+    out_of_memory     a MemoryError, or a signal while 90% of the memory limit was resident
+    killed            another signal, or its worker died
+    exited_early      SystemExit or os._exit before its end
+    and `detail` the exception type and message, the signal, exit status or limit. stdout and
+    stderr are capped at `Limits.max_output_bytes` each."""
+
+    status: str
+    detail: str = ""
+    stdout: str = ""
+    stderr: str = ""
+    seconds: float = 0.0  # wall time of the program's run
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "passed"
+
+
+class _WorkerLost(Exception):
+    """A zygote died or stopped answering."""
+
+
+class Sandbox:
+    """`workers` zygotes that run programs in parallel under `limits`, without network unless
+    `network` (where unshare works, see `namespaces`); a context manager.
+
+    Safe to use from several threads: each call takes the zygotes it needs from a shared pool.
+    """
+
+    def __init__(self, workers: int, limits: Limits = Limits(), network: bool = False):
+        if workers < 1:
+            raise ValueError(f"a sandbox needs at least one worker, not {workers}")
+        self.limits = limits
+        self.namespaces = _unshare_options(network)
+        self._root = tempfile.mkdtemp(prefix="phi1repro-sandbox-")
+        self._limits = asdict(limits)
+        self._workers = [_Zygote(self.namespaces, self._root) for _ in range(workers)]
+        self._idle: queue.SimpleQueue[_Zygote] = queue.SimpleQueue()
+        try:
+            for worker in self._workers:
+                worker.wait_ready()
+                self._idle.put(worker)
+        except BaseException:
+            self.close()
+            raise
+
+    @property
+    def network_isolated(self) -> bool:
+        return "--net" in self.namespaces
+
+    @property
+    def worker_pids(self) -> list[int]:
+        """The pids of the worker processes (`unshare`, or the zygote itself without namespaces)."""
+        return [worker.process.pid for worker in self._workers]
+
+    def run(self, programs: Sequence[str], desc: str = "execute") -> list[Outcome]:
+        """Run every program; their outcomes in input order."""
+        if not programs:
+            return []
+        outcomes: list[Outcome | None] = [None] * len(programs)
+        jobs: queue.SimpleQueue[int] = queue.SimpleQueue()
+        for index in range(len(programs)):
+            jobs.put(index)
+        lock = Lock()
+
+        def serve(bar) -> None:
+            worker = self._idle.get()
+            try:
+                while True:
+                    try:
+                        index = jobs.get_nowait()
+                    except queue.Empty:
+                        return
+                    outcomes[index] = self._execute(worker, programs[index])
+                    with lock:
+                        bar.update()
+            finally:
+                self._idle.put(worker)
+
+        threads = min(len(self._workers), len(programs))
+        with progress(total=len(programs), desc=desc, unit="prog") as bar, ThreadPoolExecutor(threads) as pool:
+            for future in [pool.submit(serve, bar) for _ in range(threads)]:
+                future.result()
+        return outcomes
+
+    def run_one(self, program: str) -> Outcome:
+        worker = self._idle.get()
+        try:
+            return self._execute(worker, program)
+        finally:
+            self._idle.put(worker)
+
+    def _execute(self, worker: _Zygote, program: str) -> Outcome:
+        start = time.monotonic()
+        try:
+            answer = worker.ask({"program": program, "limits": self._limits},
+                                timeout_s=self.limits.timeout_s + ANSWER_GRACE_S)
+        except _WorkerLost as lost:
+            log.warning("%s; restarting it", lost)
+            worker.restart()
+            return Outcome("killed", str(lost), seconds=time.monotonic() - start)
+        return Outcome(**answer)
+
+    def close(self) -> None:
+        """Stop the zygotes and remove their working directories."""
+        for worker in self._workers:
+            worker.stop()
+        shutil.rmtree(self._root, ignore_errors=True)
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class _Zygote:
+    """One zygote process and the length-prefixed JSON protocol on its stdin/stdout."""
+
+    def __init__(self, namespaces: tuple[str, ...], root: str):
+        self.namespaces, self.root = namespaces, root
+        self._start()
+
+    def _start(self) -> None:
+        unshare = (shutil.which("unshare"), *self.namespaces) if self.namespaces else ()
+        command = [*unshare, sys.executable, "-I", "-S", "-c", _ZYGOTE_SOURCE.read_text(), self.root]
+        # A new session: a Ctrl-C in the terminal reaches the parent, which then stops the zygotes.
+        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env={}, bufsize=0,
+                                        start_new_session=True)
+        self._answers = select.poll()
+        self._answers.register(self.process.stdout.fileno(), select.POLLIN)
+
+    def wait_ready(self) -> None:
+        try:
+            self._receive(time.monotonic() + STARTUP_TIMEOUT_S)
+        except _WorkerLost as lost:
+            self.stop()
+            raise RuntimeError(f"{lost} while starting (its stderr is above)") from None
+
+    def restart(self) -> None:
+        self.stop()
+        self._start()
+        self.wait_ready()
+
+    def ask(self, request: dict, timeout_s: float) -> dict:
+        body = json.dumps(request).encode()
+        message = memoryview(_HEADER.pack(len(body)) + body)
+        try:
+            while message:
+                message = message[os.write(self.process.stdin.fileno(), message):]
+        except BrokenPipeError:
+            raise self._died() from None
+        return self._receive(time.monotonic() + timeout_s)
+
+    def _receive(self, deadline: float) -> dict:
+        size = _HEADER.unpack(self._read(_HEADER.size, deadline))[0]
+        return json.loads(self._read(size, deadline))
+
+    def _read(self, size: int, deadline: float) -> bytes:
+        fd, data = self.process.stdout.fileno(), b""
+        while len(data) < size:
+            if not self._answers.poll(max(0.0, deadline - time.monotonic()) * 1000):
+                self.process.kill()
+                raise _WorkerLost("the sandbox worker did not answer in time")
+            chunk = os.read(fd, size - len(data))
+            if not chunk:
+                raise self._died()
+            data += chunk
+        return data
+
+    def _died(self) -> _WorkerLost:
+        return _WorkerLost(f"the sandbox worker died (exit status {self.process.wait()})")
+
+    def stop(self) -> None:
+        """Closing stdin ends the zygote (after its current program); kill it if it lingers."""
+        for pipe in (self.process.stdin, self.process.stdout):
+            pipe.close()
+        try:
+            self.process.wait(timeout=ANSWER_GRACE_S)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+@functools.cache
+def _unshare_options(network: bool) -> tuple[str, ...]:
+    """The `unshare` options that work on this machine, most isolating first; () if none do."""
+    unshare = shutil.which("unshare")
+    network_options = () if network else ("--net",)
+    for extra in (_PRIVATE_PROC, ()):
+        options = (*_NAMESPACES, *network_options, *extra)
+        if unshare and subprocess.run([unshare, *options, "true"], capture_output=True).returncode == 0:
+            return options
+    log.warning("unshare is unavailable here: sandboxed programs share the network and the process table")
+    return ()

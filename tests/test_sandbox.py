@@ -1,0 +1,227 @@
+import os
+import signal
+import socket
+import threading
+import time
+
+import pytest
+
+from phi1repro.sandbox import STATUSES, Limits, Sandbox
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    with Sandbox(2, Limits(timeout_s=3.0)) as sandbox:
+        yield sandbox
+
+
+@pytest.fixture(scope="module")
+def impatient():
+    with Sandbox(1, Limits(timeout_s=0.5)) as sandbox:
+        yield sandbox
+
+
+@pytest.mark.parametrize(("program", "status", "detail"), [
+    ("x = [i * i for i in range(10)]\nassert x[3] == 9\n", "passed", ""),
+    ("assert 1 + 1 == 3, 'arithmetic'", "assertion_failed", "AssertionError: arithmetic"),
+    ("int('seven')", "exception", "ValueError: invalid literal for int()"),
+    ("len(5)", "exception", "TypeError: object of type 'int' has no len()"),
+    ("def f(:\n    pass\n", "syntax_error", "SyntaxError: invalid syntax"),
+    ("import sys\nsys.exit(0)\n", "exited_early", "SystemExit: 0"),
+    ("import sys\nsys.exit('bye')\n", "exited_early", "SystemExit: 'bye'"),
+    ("raise SystemExit", "exited_early", "SystemExit: None"),
+    ("import os\nos._exit(0)\n", "exited_early", "exit status 0"),
+    ("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n", "killed", "SIGKILL"),
+    ("import ctypes\nctypes.string_at(0)\n", "killed", "SIGSEGV"),
+])
+def test_how_a_program_ends(sandbox, program, status, detail):
+    outcome = sandbox.run_one(program)
+    assert outcome.status in STATUSES
+    assert (outcome.status, outcome.detail[:len(detail)]) == (status, detail), outcome.stderr
+
+
+def test_an_early_exit_never_passes_even_after_its_output(sandbox):
+    outcome = sandbox.run_one("print('all good')\nimport os\nos._exit(0)\nraise AssertionError('never reached')\n")
+    assert (outcome.status, outcome.stdout) == ("exited_early", "all good\n")
+
+
+def test_a_forked_process_that_reaches_the_end_does_not_make_the_program_pass(impatient):
+    outcome = impatient.run_one("import os\nif os.fork():\n    while True:\n        pass\n")
+    assert outcome.status == "timeout"
+
+
+def test_traceback_of_an_exception_is_on_stderr(sandbox):
+    outcome = sandbox.run_one("def f():\n    return 1 / 0\n\nf()\n")
+    assert outcome.status == "exception"
+    assert 'File "<program>", line 2, in f' in outcome.stderr
+    assert outcome.stderr.rstrip().endswith("ZeroDivisionError: division by zero")
+
+
+def test_wall_time_limit(impatient):
+    start = time.monotonic()
+    outcome = impatient.run_one("while True:\n    pass\n")
+    elapsed = time.monotonic() - start
+    assert (outcome.status, outcome.detail) == ("timeout", "wall time limit of 0.5 s")
+    assert 0.5 <= outcome.seconds < 0.8
+    assert elapsed < 1.0
+
+
+def test_cpu_time_limit():
+    with Sandbox(1, Limits(timeout_s=10.0, cpu_s=1)) as sandbox:
+        outcome = sandbox.run_one("while True:\n    pass\n")
+    assert outcome.status == "timeout"
+    assert outcome.detail.startswith("CPU time limit of 1 s")
+    assert outcome.seconds < 3
+
+
+def test_memory_limit():
+    with Sandbox(1, Limits(memory_mb=256)) as sandbox:
+        outcome = sandbox.run_one("x = bytearray(2 * 1024**3)")
+    assert (outcome.status, outcome.detail) == ("out_of_memory", "MemoryError")
+
+
+def test_killed_near_the_memory_limit_counts_as_out_of_memory():
+    # What a C library does when an allocation fails under the address-space limit, simulated.
+    program = "import os, signal\nx = b'x' * (470 * 2**20)\nos.kill(os.getpid(), signal.SIGSEGV)\n"
+    with Sandbox(1, Limits(memory_mb=512)) as sandbox:
+        outcome = sandbox.run_one(program)
+    assert outcome.status == "out_of_memory", outcome.detail
+    assert outcome.detail == "SIGSEGV near the memory limit of 512 MB"
+
+
+def test_descendants_do_not_survive_the_program(sandbox, tmp_path):
+    markers = {"same_group": tmp_path / "popen", "forked": tmp_path / "fork"}
+    if sandbox.namespaces:
+        markers["new_session"] = tmp_path / "setsid"
+    program = f"""
+import os, subprocess, time
+subprocess.Popen(["sh", "-c", "sleep 0.3; touch {markers['same_group']}"])
+if {"new_session" in markers}:
+    subprocess.Popen(["sh", "-c", "sleep 0.3; touch {markers.get('new_session')}"], start_new_session=True)
+if os.fork() == 0:
+    time.sleep(0.3)
+    open("{markers['forked']}", "w").close()
+    os._exit(0)
+"""
+    assert sandbox.run_one(program).status == "passed"
+    time.sleep(0.8)
+    assert not [name for name, marker in markers.items() if marker.exists()]
+
+
+def test_environment_is_not_passed_on(monkeypatch):
+    monkeypatch.setenv("PHI1REPRO_TEST_SECRET", "hunter2")
+    program = """
+import os
+assert dict(os.environ) == {"HOME": os.getcwd(), "TMPDIR": os.getcwd()}, dict(os.environ)
+"""
+    with Sandbox(1) as sandbox:
+        if "--mount-proc" in sandbox.namespaces:  # nor can it read them from /proc
+            program += """
+for pid in filter(str.isdigit, os.listdir("/proc")):
+    try:
+        environ = open(f"/proc/{pid}/environ", "rb").read()
+    except OSError:
+        continue
+    assert b"hunter2" not in environ, pid
+"""
+        outcome = sandbox.run_one(program)
+    assert outcome.status == "passed", outcome.detail
+
+
+def test_working_directory_is_a_fresh_temporary_directory_removed_afterwards(sandbox):
+    program = """
+import os, tempfile
+assert os.listdir(".") == []
+assert tempfile.gettempdir() == os.getcwd() == os.environ["HOME"]
+with open("notes.txt", "w") as f:
+    f.write("scratch")
+os.mkdir("sub")
+print(os.getcwd())
+"""
+    first, second = sandbox.run([program, program])
+    assert (first.status, second.status) == ("passed", "passed"), first.detail
+    assert first.stdout != second.stdout
+    assert not os.path.exists(first.stdout.strip())
+
+
+def test_file_size_limit():
+    with Sandbox(1, Limits(max_file_bytes=1000)) as sandbox:
+        small, big = sandbox.run([f"with open('f', 'wb') as f:\n    f.write(b'x' * {size})\n" for size in (1000, 1001)])
+    assert small.status == "passed"
+    assert (big.status, big.detail) == ("exception", "OSError: [Errno 27] File too large")
+
+
+def test_open_files_core_dumps_and_stdin():
+    program = """
+import resource, sys
+assert resource.getrlimit(resource.RLIMIT_CORE) == (0, 0)
+assert sys.stdin.read() == ""
+files = [open("/dev/null") for _ in range(32)]
+"""
+    with Sandbox(1, Limits(max_open_files=16)) as sandbox:
+        outcome = sandbox.run_one(program)
+    assert (outcome.status, outcome.detail) == ("exception", "OSError: [Errno 24] Too many open files: '/dev/null'")
+
+
+def test_output_is_captured_and_capped():
+    program = "import sys\nprint('start')\nsys.stderr.write('oops')\nprint('x' * 200_000)\n"
+    with Sandbox(1, Limits(max_output_bytes=1000)) as sandbox:
+        outcome = sandbox.run_one(program)
+    assert outcome.status == "passed"
+    assert outcome.stdout.startswith("start\nxxx") and len(outcome.stdout) == 1000
+    assert outcome.stderr == "oops"
+
+
+@pytest.fixture
+def listening_port():
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        yield server.getsockname()[1]
+
+
+def test_no_network_when_isolated(sandbox, listening_port):
+    if not sandbox.network_isolated:
+        pytest.skip("unshare is unavailable here: the sandbox cannot isolate the network")
+    outcome = sandbox.run_one(f"import socket\nsocket.create_connection(('127.0.0.1', {listening_port}), timeout=1)\n")
+    assert outcome.status == "exception"
+    assert outcome.detail.startswith("OSError: [Errno 101] Network is unreachable")
+
+
+def test_network_when_asked_for(listening_port):
+    with Sandbox(1, network=True) as sandbox:
+        outcome = sandbox.run_one(f"import socket\nsocket.create_connection(('127.0.0.1', {listening_port}), timeout=1)\n")
+    assert not sandbox.network_isolated
+    assert outcome.status == "passed", outcome.detail
+
+
+def test_process_limit_inside_namespaces():
+    if os.geteuid() == 0:
+        pytest.skip("the kernel exempts a real root user from RLIMIT_NPROC")
+    with Sandbox(1, Limits(max_processes=4)) as sandbox:
+        if not sandbox.namespaces:
+            pytest.skip("RLIMIT_NPROC is applied only inside the sandbox's user namespace")
+        outcome = sandbox.run_one("import os, time\nfor _ in range(8):\n    if os.fork() == 0:\n        time.sleep(5)\n")
+    assert (outcome.status, outcome.detail) == ("exception", "BlockingIOError: [Errno 11] Resource temporarily unavailable")
+
+
+def test_outcomes_come_back_in_input_order(sandbox):
+    programs = [f"import time\ntime.sleep({i % 3 * 0.01})\nprint({i})\n" for i in range(30)]
+    outcomes = sandbox.run(programs)
+    assert [outcome.stdout for outcome in outcomes] == [f"{i}\n" for i in range(30)]
+    assert sandbox.run([]) == []
+
+
+def test_a_killed_worker_is_restarted():
+    with Sandbox(1, Limits(timeout_s=10.0)) as sandbox:
+        [pid] = sandbox.worker_pids
+        threading.Timer(0.5, os.kill, (pid, signal.SIGKILL)).start()
+        start = time.monotonic()
+        lost, after = sandbox.run(["import time\ntime.sleep(5)\n", "print('still here')"])
+        assert time.monotonic() - start < 3
+        assert sandbox.worker_pids != [pid]
+    assert (lost.status, lost.detail.startswith("the sandbox worker died")) == ("killed", True)
+    assert (after.status, after.stdout) == ("passed", "still here\n")
+
+
+def test_default_cpu_limit_follows_the_wall_time_limit():
+    assert Limits(timeout_s=2.5).cpu_s == 4
+    assert Limits(timeout_s=2.5, cpu_s=10).cpu_s == 10
