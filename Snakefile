@@ -18,6 +18,7 @@ include: "rules/common.smk"
 include: "rules/corpus.smk"
 include: "rules/annotate.smk"
 include: "rules/quality.smk"
+include: "rules/synth.smk"
 
 
 rule all:
@@ -26,4 +27,6 @@ rule all:
         corpus_shard_files("results/corpus/dedup"),
         "results/quality/classifier_metrics.json",
         "results/filtered/stats.json",
+        "results/synthetic/stats.json",
+        "results/synthetic/diversity.json",
     default_target: True

@@ -50,6 +50,11 @@ def validate_config(config: dict, schema_path: str | Path, source: str = "config
     schema = yaml.safe_load(Path(schema_path).read_text())
     errors = sorted(_Validator(schema).iter_errors(config), key=lambda e: list(map(str, e.absolute_path)))
     if errors:
-        lines = "\n".join(f"  {_key_path(e.absolute_path)}: {_message(e)}" for e in errors)
-        raise ConfigError(f"invalid configuration ({source}):\n{lines}")
+        raise config_error(source, {_key_path(e.absolute_path): _message(e) for e in errors})
     return config
+
+
+def config_error(source: str, problems: dict[str, str]) -> ConfigError:
+    """The error for `problems` (key path -> what is wrong) in the config from `source`, one line each."""
+    lines = "\n".join(f"  {key}: {problem}" for key, problem in problems.items())
+    return ConfigError(f"invalid configuration ({source}):\n{lines}")

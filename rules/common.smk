@@ -1,24 +1,22 @@
 import glob
 
-from phi1repro.config import validate_config
+from phi1repro.config import config_error, validate_config
 
 
-validate_config(
-    config,
-    workflow.source_path("../schemas/config.schema.yaml"),
-    source=", ".join(map(str, workflow.overwrite_configfiles)) or "config.yaml",
-)
+CONFIG_SOURCE = ", ".join(map(str, workflow.overwrite_configfiles)) or "config.yaml"
+validate_config(config, workflow.source_path("../schemas/config.schema.yaml"), source=CONFIG_SOURCE)
 
 wildcard_constraints:
     source="[a-z0-9_]+",
     shard=r"\d{5}",
+    part=r"\d{5}",
 
 
 # ---- corpus: sources and their shards, known at parse time so a dry run lists every job ----
 
 CORPUS_SOURCES = {source["name"]: source for source in config["corpus"]["sources"]}
 if len(CORPUS_SOURCES) != len(config["corpus"]["sources"]):
-    raise ValueError("corpus.sources: source names must be unique")
+    raise config_error(CONFIG_SOURCE, {"corpus.sources": "source names must be unique"})
 
 
 def source_inputs(source):
@@ -67,3 +65,34 @@ def corpus_shard_files(directory, suffix="parquet"):
     """One file per corpus shard under `directory` ({source}-{shard}.{suffix}), in corpus order."""
     return [f"{directory}/{s}-{i}.{suffix}" for s, i in CORPUS_SHARDS]
 
+
+
+# ---- synth: the part lists, and the prompt vocabularies with the built-in lists filled in ----
+
+from phi1repro.synth import vocabulary
+from phi1repro.synth.prompts import NameLedger
+
+
+def with_vocabularies(section, names):
+    """The config section with each empty vocabulary list replaced by the built-in one."""
+    return {**section, **{n: section.get(n) or list(getattr(vocabulary, n.upper())) for n in names}}
+
+
+SYNTH_TEXTBOOKS = with_vocabularies(config["synth"]["textbooks"], ["topics", "audiences", "styles"])
+SYNTH_EXERCISES = with_vocabularies(config["synth"]["exercises"], ["verbs", "modifiers", "nouns", "domains"])
+_names = NameLedger(*(tuple(SYNTH_EXERCISES[n]) for n in ("verbs", "modifiers", "nouns")),
+                    config["synth"]["seed"], SYNTH_EXERCISES["max_modifiers"])
+if SYNTH_EXERCISES["count"] > _names.size:
+    raise config_error(CONFIG_SOURCE, {"synth.exercises.count": (
+        f"{SYNTH_EXERCISES['count']:,} exercises, but the verbs, modifiers and nouns give only {_names.size:,} "
+        "distinct function names: add words or raise max_modifiers")})
+
+
+def synth_generation_params(section):
+    """What a part's output depends on: the section without the settings that only change how it runs."""
+    return {k: v for k, v in section.items() if k not in ("round_size", "validation")}
+
+
+def synth_part_files(dataset, suffix="parquet"):
+    parts = config["synth"][dataset]["parts"]
+    return [f"results/synthetic/{dataset}/{p:05d}.{suffix}" for p in range(parts)]

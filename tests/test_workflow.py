@@ -113,7 +113,7 @@ def test_demo_dry_run_lists_every_job(tmp_path):
         "all": 1, "corpus_read": 4, "corpus_minhash": 4, "corpus_clusters": 1, "corpus_dedup": 4, "corpus_stats": 1,
         "annotate_sample": 1, "annotate_labels": 1, "quality_embed": 4, "quality_embed_sample": 1,
         "quality_classifier": 1, "quality_score": 4, "quality_threshold": 1, "quality_filter": 4,
-        "quality_filter_stats": 1,
+        "quality_filter_stats": 1, "synth_textbooks": 4, "synth_exercises": 4, "synth_stats": 1, "synth_diversity": 1,
     }
 
 
@@ -130,9 +130,21 @@ def test_demo_runs_offline_and_a_new_threshold_reruns_only_the_filter(tmp_path):
     assert 0 < kept["tokens_out"] < kept["tokens_in"] and kept["files_in"] == 539
     assert "Nothing to be done" in snakemake(tmp_path, "-n", config=demo).stdout
 
-    demo["filter"]["target_token_share"] = 0.3
-    plan = job_counts(snakemake(tmp_path, "-n", config=demo).stdout)
+    synthetic = json.loads((tmp_path / "results/synthetic/stats.json").read_text())
+    assert synthetic["textbooks"]["tokens"] >= 160_000 and synthetic["textbooks"]["failures"] == {}
+    assert synthetic["exercises"]["requested"] == 2000 and 0 < synthetic["exercises"]["rejected_total"] < 200
+    diversity = json.loads((tmp_path / "results/synthetic/diversity.json").read_text())
+    assert diversity["exercises"]["names"]["unique_share"] == 1.0 and diversity["exercises"]["imports"]["modules"]
+    assert diversity["textbooks"]["coverage"]["topic"]["vocabulary_used"] > 0.9
+    assert (tmp_path / "results/synthetic/plots/exercises/imports.png").exists()
+
+    changed = {**demo, "filter": {"target_token_share": 0.3}}
+    plan = job_counts(snakemake(tmp_path, "-n", config=changed).stdout)
     assert plan == {"quality_threshold": 1, "quality_filter": 4, "quality_filter_stats": 1, "all": 1}
+
+    changed = {**demo, "synth": {**demo["synth"], "textbooks": {**demo["synth"]["textbooks"], "model": "gpt-4"}}}
+    plan = job_counts(snakemake(tmp_path, "-n", config=changed).stdout)
+    assert plan == {"synth_textbooks": 4, "synth_stats": 1, "synth_diversity": 1, "all": 1}
 
 
 def test_lint_is_clean():
@@ -149,6 +161,8 @@ def test_lint_is_clean():
         (lambda c: c["corpus"]["dedup"].update(threshold=1.5), r"corpus\.dedup\.threshold: 1\.5 is greater than"),
         (lambda c: c["corpus"]["sources"][1].update(kind="github"), r"corpus\.sources\[1\]\.kind: 'github' is not one"),
         (lambda c: c["corpus"]["sources"][1].update(shards=3), r"corpus\.sources\[1\]: key 'shards' is not allowed"),
+        (lambda c: c.update(synth={"exercises": {"count": 10**9}}), r"synth\.exercises\.count: 1,000,000,000 exercises, but .* give only"),
+        (lambda c: c.update(synth={"textbooks": {"topics": ["loops", "loops"]}}), r"synth\.textbooks\.topics: .* non-unique"),
     ],
 )
 def test_bad_config_stops_at_parse_time_naming_the_key(tmp_path, corpus, edit, message):
@@ -198,3 +212,16 @@ def test_minhash_benchmark_runs(tmp_path):
     report = json.loads(out.read_text())
     assert report["signatures"]["ours"]["files_per_s"] > 0
     assert {"ours", "datasketch"} <= set(report["lsh"])
+
+
+def test_synth_benchmark_runs(tmp_path):
+    """Not a timing test: the benchmark script still runs and writes its report."""
+    out = tmp_path / "synth.json"
+    run = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks/synth.py"), "--exercises", "60", "--textbook-tokens", "5000",
+         "--latency-ms", "10", "--out", str(out)],
+        cwd=REPO, capture_output=True, text=True, timeout=300,
+    )
+    assert run.returncode == 0, run.stderr
+    report = json.loads(out.read_text())
+    assert report["generation"]["answered"] == 60 and report["validation_clean"]["valid"] == 60

@@ -48,6 +48,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from .rubric import ANNOTATION_MARKER, educational_value, extract_code
+from .synthetic import ExerciseGenerator, TextbookGenerator
 
 Messages = list[dict[str, Any]]
 
@@ -148,7 +149,7 @@ class FallbackGenerator:
         )
 
 
-GENERATORS: list[Generator] = [AnnotationGenerator()]
+GENERATORS: list[Generator] = [AnnotationGenerator(), TextbookGenerator(), ExerciseGenerator()]
 """The generators, in order; the first whose `matches` is true answers. Append new ones here."""
 FALLBACK: Generator = FallbackGenerator()
 

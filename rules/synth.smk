@@ -1,0 +1,75 @@
+# The synthetic datasets: textbook sections and CodeExercises from the teacher, in parts that run
+# in parallel and resume from the teacher cache, and a diversity and redundancy report. Params
+# hold what the outputs depend on; round sizes, validation workers and the teacher connection
+# (config["teacher"]) are read by the scripts, since they change how work runs, not its result.
+
+
+rule synth_textbooks:
+    output:
+        sections="results/synthetic/textbooks/{part}.parquet",
+        stats="results/synthetic/textbooks/{part}.stats.json",
+    params:
+        textbooks=synth_generation_params(SYNTH_TEXTBOOKS),
+        seed=config["synth"]["seed"],
+    log:
+        "logs/synth/textbooks/{part}.log",
+    conda:
+        "../envs/teacher.yaml"
+    script:
+        "../scripts/synth_textbooks.py"
+
+
+rule synth_exercises:
+    output:
+        exercises="results/synthetic/exercises/{part}.parquet",
+        rejected="results/synthetic/exercises/{part}.rejected.parquet",
+        stats="results/synthetic/exercises/{part}.stats.json",
+    params:
+        exercises=synth_generation_params(SYNTH_EXERCISES),
+        seed=config["synth"]["seed"],
+        validation_limits={k: v for k, v in SYNTH_EXERCISES["validation"].items() if k != "workers"},
+    threads: SYNTH_EXERCISES["validation"]["workers"]
+    log:
+        "logs/synth/exercises/{part}.log",
+    conda:
+        "../envs/teacher.yaml"
+    script:
+        "../scripts/synth_exercises.py"
+
+
+rule synth_stats:
+    input:
+        textbooks=synth_part_files("textbooks", "stats.json"),
+        exercises=synth_part_files("exercises", "stats.json"),
+    output:
+        "results/synthetic/stats.json",
+    log:
+        "logs/synth/stats.log",
+    conda:
+        "../envs/corpus.yaml"
+    script:
+        "../scripts/synth_stats.py"
+
+
+rule synth_diversity:
+    input:
+        textbooks=synth_part_files("textbooks"),
+        exercises=synth_part_files("exercises"),
+    output:
+        report="results/synthetic/diversity.json",
+        plots=directory("results/synthetic/plots"),
+    params:
+        vocabularies={
+            "textbooks": {c: SYNTH_TEXTBOOKS[f"{c}s"] for c in ("topic", "audience", "style")},
+            "exercises": {"domain": SYNTH_EXERCISES["domains"]},
+        },
+        embedder=config["quality"]["embedder"],
+        embedding_sample=config["synth"]["diversity"]["embedding_sample"],
+        seed=config["synth"]["seed"],
+    threads: 2
+    log:
+        "logs/synth/diversity.log",
+    conda:
+        "../envs/quality.yaml"
+    script:
+        "../scripts/synth_diversity.py"
