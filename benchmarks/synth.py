@@ -105,7 +105,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
     parser.add_argument("--exercises", type=int, default=4000, help="per measurement (and the exercise part's size)")
     parser.add_argument("--workers", type=int, default=2, help="sandbox zygotes")
-    parser.add_argument("--timeout-s", type=float, default=2.0, help="validation wall time per exercise")
+    parser.add_argument("--timeout-s", type=float, default=0.5, help="validation wall time per exercise")
     parser.add_argument("--latency-ms", type=float, default=200.0, help="the offline teacher's, per answer")
     parser.add_argument("--textbook-tokens", type=int, default=400_000, help="the textbook part's target")
     parser.add_argument("--out", default="results/benchmarks/synth.json")
