@@ -19,6 +19,7 @@ include: "rules/corpus.smk"
 include: "rules/annotate.smk"
 include: "rules/quality.smk"
 include: "rules/synth.smk"
+include: "rules/benchmarks.smk"
 
 
 rule all:
@@ -29,4 +30,5 @@ rule all:
         "results/filtered/stats.json",
         "results/synthetic/stats.json",
         "results/synthetic/diversity.json",
+        expand("results/benchmarks/{benchmark}.jsonl", benchmark=BENCHMARKS),
     default_target: True

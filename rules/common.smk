@@ -96,3 +96,14 @@ def synth_generation_params(section):
 def synth_part_files(dataset, suffix="parquet"):
     parts = config["synth"][dataset]["parts"]
     return [f"results/synthetic/{dataset}/{p:05d}.{suffix}" for p in range(parts)]
+
+
+# ---- benchmarks: those configured (MBPP may be null) ----
+
+BENCHMARKS = {name: spec for name, spec in config["benchmarks"].items() if spec is not None}
+
+
+def benchmark_source_input(wildcards):
+    """A benchmark's source, when it is a local file, as an input: a changed file is prepared again."""
+    source = BENCHMARKS[wildcards.benchmark]["source"]
+    return [] if source.startswith(("http://", "https://", "package:")) else [source]

@@ -114,6 +114,7 @@ def test_demo_dry_run_lists_every_job(tmp_path):
         "annotate_sample": 1, "annotate_labels": 1, "quality_embed": 4, "quality_embed_sample": 1,
         "quality_classifier": 1, "quality_score": 4, "quality_threshold": 1, "quality_filter": 4,
         "quality_filter_stats": 1, "synth_textbooks": 4, "synth_exercises": 4, "synth_stats": 1, "synth_diversity": 1,
+        "benchmarks_prepare": 1,
     }
 
 

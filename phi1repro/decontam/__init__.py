@@ -1,0 +1,1 @@
+"""Contamination measures between training data and benchmark problems (phi-1 Section 5)."""
