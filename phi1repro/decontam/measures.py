@@ -63,6 +63,7 @@ def normalized_tokens(code: str) -> list[str]:
 
 
 def _hash_ngram(gram: Iterable[str]) -> int:
+    """64-bit blake2b of the tokens joined by NUL (which no Python token contains outside a string)."""
     data = "\x00".join(gram).encode("utf-8", "surrogatepass")
     return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little")
 
@@ -244,7 +245,7 @@ def _candidates(
         train_len = np.array([len(train[i]) for i in block], dtype=np.int64)
         # Length bound: tau * max(la, lb) <= min(la, lb)  <=>  tau * la <= lb <= la / tau.
         lo = np.searchsorted(bench_len, tau * train_len - 1e-9, side="left")
-        hi = np.searchsorted(bench_len, train_len / max(tau, 1e-12) + 1e-9, side="right")
+        hi = np.searchsorted(bench_len, train_len / max(tau, 1e-12) + 1e-6, side="right")
         types, counts = zip(*(np.unique(train[i], return_counts=True) for i in block)) if block else ((), ())
         ptr = np.concatenate([[0], np.cumsum([len(t) for t in types], dtype=np.int64)])
         out = np.empty((int((hi - lo).sum()), 2), dtype=np.int64)
@@ -321,9 +322,12 @@ def _unit(x: np.ndarray) -> np.ndarray:
     return x / np.where(norms > 0, norms, 1)
 
 
-def embedding_distances(train: np.ndarray, bench: np.ndarray, k: int, block: int = 4096) -> tuple[np.ndarray, np.ndarray]:
+def embedding_distances(
+    train: np.ndarray, bench: np.ndarray, k: int, block: int = 4096
+) -> tuple[np.ndarray, np.ndarray]:
     """For each training row, the indices (int64) and L2 distances (float32), nearest first, of the
-    k nearest benchmark rows after unit normalisation; memory grows with block x len(bench)."""
+    k nearest benchmark rows after unit normalisation (a zero row stays zero: distance sqrt(2) to
+    all). Memory is O(block x len(bench)) beyond the inputs and outputs."""
     t, b = _unit(train), _unit(bench)
     k = min(k, b.shape[0])
     indices = np.empty((t.shape[0], k), dtype=np.int64)

