@@ -47,10 +47,9 @@ from typing import Any, Protocol
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from .messages import Messages, last_user_text, message_text
 from .rubric import ANNOTATION_MARKER, educational_value, extract_code
 from .synthetic import ExerciseGenerator, TextbookGenerator
-
-Messages = list[dict[str, Any]]
 
 TOKEN = re.compile(r"\w+|[^\w\s]")
 REFUSE_TRIGGER = "[[refuse]]"
@@ -110,18 +109,6 @@ class Generator(Protocol):
     def matches(self, messages: Messages) -> bool: ...
 
     def respond(self, messages: Messages, rng: random.Random) -> str: ...
-
-
-def message_text(message: dict[str, Any]) -> str:
-    """A message's text: its string content, or its text parts joined by newlines."""
-    content = message.get("content")
-    if isinstance(content, str):
-        return content
-    return "\n".join(part.get("text", "") for part in content or [])
-
-
-def last_user_text(messages: Messages) -> str:
-    return next((message_text(m) for m in reversed(messages) if m["role"] == "user"), "")
 
 
 class AnnotationGenerator:

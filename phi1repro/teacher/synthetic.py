@@ -49,17 +49,9 @@ from typing import Any
 
 from phi1repro.synth.prompts import EXERCISE_MARKER, TEXTBOOK_MARKER, prompt_fields
 
+from .messages import Messages, last_user_text
 
-Messages = list[dict[str, Any]]
 
-
-def prompt_text(messages: Messages) -> str:
-    """The last user message's text (string content, or its text parts joined), as server.last_user_text reads it."""
-    for message in reversed(messages):
-        if message.get("role") == "user":
-            content = message.get("content")
-            return content if isinstance(content, str) else "\n".join(p.get("text", "") for p in content or [])
-    return ""
 
 
 # --- material: documentation and examples that are checked by running them --------------------------------------
@@ -3371,10 +3363,10 @@ class TextbookGenerator:
     """Answers textbook prompts (TEXTBOOK_MARKER, with Topic/Audience/Style lines) with write_section."""
 
     def matches(self, messages: Messages) -> bool:
-        return TEXTBOOK_MARKER in prompt_text(messages)
+        return TEXTBOOK_MARKER in last_user_text(messages)
 
     def respond(self, messages: Messages, rng: random.Random) -> str:
-        fields = prompt_fields(prompt_text(messages))
+        fields = prompt_fields(last_user_text(messages))
         return write_section(fields.get("Topic", "Python programming"), fields.get("Audience", "a beginner"),
                              fields.get("Style", ""), rng)
 
@@ -4691,9 +4683,9 @@ class ExerciseGenerator:
     drawing the answer's flaw (draw_flaw) first from its rng."""
 
     def matches(self, messages: Messages) -> bool:
-        return EXERCISE_MARKER in prompt_text(messages)
+        return EXERCISE_MARKER in last_user_text(messages)
 
     def respond(self, messages: Messages, rng: random.Random) -> str:
-        fields = prompt_fields(prompt_text(messages))
+        fields = prompt_fields(last_user_text(messages))
         flaw = draw_flaw(rng)
         return write_exercise(fields.get("Function name", "solve"), fields.get("Domain", ""), rng, flaw)
