@@ -1,17 +1,17 @@
 import ast
 import random
 import re
-import time
 
 import numpy as np
 import pytest
 
 from phi1repro.decontam.measures import (
     NgramIndex,
-    ast_candidates,
+    AstIndex,
     ast_match_rate,
     ast_matches,
-    embedding_distances,
+    embedding_neighbours,
+    encode,
     ngram_overlap,
     ngram_set,
     normalized_ast_sequence,
@@ -170,25 +170,26 @@ def test_renaming_defeats_ngrams_but_not_ast():
     overlaps = {name: ngram_overlap(normalized_tokens(code), bench, 13)
                 for name, code in [("renamed", RENAMED), ("reformatted", REFORMATTED), ("reworded", REWORDED)]}
     print("13-gram overlap with the original:", overlaps)
-    # Every 13-token window of this function holds one of the renamed identifiers.
-    assert overlaps["renamed"] == 0.0
-    assert overlaps["reformatted"] < 0.5 and overlaps["reworded"] < 1.0
+    # Layout is not a token, so reformatting keeps most 13-grams (extra parentheses break a few);
+    # renaming or rewording leaves only a few docstring windows, below the 0.5 threshold.
+    assert overlaps["reformatted"] >= 0.5
+    assert overlaps["renamed"] < 0.5 and overlaps["reworded"] < 0.5
 
 
-def test_tokens_drop_comments_and_layout_and_fall_back_on_errors():
-    assert normalized_tokens("x = 1  # hi\nif x:\n    y = 'a'\n") == ["x", "=", "1", "if", "x", ":", "y", "=", "'a'"]
-    assert normalized_tokens("s = '''unterminated") == ["s", "=", "'", "'", "'", "unterminated"]
+def test_tokens_are_lowercase_words_and_punctuation():
+    assert normalized_tokens("X = 1  # Hi\nif x:\n    y = 'a b'\n") == [
+        "x", "=", "1", "#", "hi", "if", "x", ":", "y", "=", "'", "a", "b", "'"]
     assert ngram_set(["a"] * 5, 13) == set()
     assert ngram_set(list("abcd"), 2) == ngram_set(list("abcd"), 2)  # no salted hashing in play
     assert ngram_overlap(["a"], set(), 13) == 0.0
 
 
 def test_ngram_index_matches():
-    index = NgramIndex({**BENCH, "planted": BASE}, n=13)
-    hits = index.matches(BASE)
-    assert hits["planted"] == 1.0
+    texts = [*BENCH.values(), BASE]
+    index = NgramIndex(texts, n=13)
+    assert index.matches(BASE)[len(texts) - 1] == 1.0
     assert all(index.matches(code) == {} for code in CLEAN)
-    assert index.matches(RENAMED) == {}
+    assert max(index.matches(RENAMED).values(), default=0) < 0.5
 
 
 def test_ast_sequence_abstraction():
@@ -201,23 +202,25 @@ def test_ast_sequence_abstraction():
 
 
 def test_clean_exercises_are_not_flagged():
-    result = ast_matches(CLEAN, BENCH, tau=0.8)
-    assert result.matches == []
-    index = NgramIndex(BENCH)
+    assert len(ast_matches(CLEAN, list(BENCH.values()), tau=0.8).rates) == 0
+    index = NgramIndex(list(BENCH.values()))
     assert all(not index.matches(code) for code in CLEAN)
 
 
 def test_planted_contaminations_are_found():
-    bench = {**BENCH, "planted": BASE}
+    bench = [*BENCH.values(), BASE]
+    planted = len(bench) - 1
     train = CLEAN + [BASE, RENAMED, REFORMATTED, REWORDED, WHILE_LOOP, "def broken(:\n    pass"]
     n = len(CLEAN)
     result = ast_matches(train, bench, tau=0.8)
-    assert {(i, b) for i, b, r in result.matches if r == 1.0} >= {(n + k, "planted") for k in range(4)}
-    assert {i for i, _, _ in result.matches} == {n, n + 1, n + 2, n + 3}
-    assert result.unparseable_train == [n + 5]
+    found = set(zip(result.train.tolist(), result.bench.tolist(), result.rates.tolist()))
+    assert {(i, b) for i, b, r in found if r == 1.0} >= {(n + k, planted) for k in range(4)}
+    assert {i for i, _, _ in found} == {n, n + 1, n + 2, n + 3}
+    assert result.total_pairs == (len(train) - 1) * len(bench)  # the broken one is not compared
     loose = ast_matches(train, bench, tau=0.7)
-    assert (n + 4, "planted") in {(i, b) for i, b, _ in loose.matches}
-    assert result.unparseable_bench == []
+    assert (n + 4, planted) in set(zip(loose.train.tolist(), loose.bench.tolist()))
+
+
 
 
 def mutate(code: str, rng: random.Random) -> str:
@@ -242,45 +245,36 @@ def training_set(n: int, bench: list[str], seed: int = 0) -> list[str]:
 
 
 @pytest.mark.parametrize("tau", [0.95, 0.9, 0.85, 0.8])
-def test_candidates_are_exact_against_brute_force(tau):
+def test_matches_are_exact_against_brute_force(tau):
     bench_codes = list(BENCH.values())[:40]
     train_codes = training_set(300, bench_codes)
     train = [seq(c) for c in train_codes] + [None]
     bench = [seq(c) for c in bench_codes]
     brute = {(i, j) for i, a in enumerate(train) if a is not None for j, b in enumerate(bench)
              if ast_match_rate(a, b) >= tau - 1e-9}
-    candidates = set(ast_candidates(train, bench, tau))
-    assert brute <= candidates
+    index = AstIndex([encode(b) for b in bench])
+    result = index.match([None if a is None else encode(a) for a in train], tau, workers=2, chunk=64)
     total = (len(train) - 1) * len(bench)
-    print(f"tau={tau}: {len(candidates)}/{total} candidate pairs ({1 - len(candidates) / total:.1%} pruned), "
-          f"{len(brute)} above tau")
-    assert len(candidates) < 0.2 * total and len(brute) > 50
-    result = ast_matches(train_codes, dict(zip(map(str, range(40)), bench_codes)), tau)
-    assert {(i, int(b)) for i, b, _ in result.matches} == brute
-    assert all(r == pytest.approx(ast_match_rate(train[i], bench[int(b)])) for i, b, r in result.matches)
+    print(f"tau={tau}: {result.candidate_pairs}/{total} candidate pairs "
+          f"({1 - result.candidate_pairs / total:.1%} pruned), {len(brute)} above tau")
+    assert result.total_pairs == total
+    assert result.candidate_pairs < 0.2 * total and len(brute) > 50
+    assert set(zip(result.train.tolist(), result.bench.tolist())) == brute
+    for i, j, r in zip(result.train, result.bench, result.rates):
+        assert r == pytest.approx(ast_match_rate(train[i], bench[j])) == pytest.approx(index.rate(encode(train[i]), j))
 
 
-def test_ast_rate_speed():
-    codes = [c for c in BENCH.values()]
-    seqs = [s for s in map(seq, codes) if 150 <= len(s) <= 250] or [seq(BASE) * 3]
-    pairs = [(seqs[i % len(seqs)], seqs[(i * 7 + 1) % len(seqs)]) for i in range(300)]
-    ast_match_rate(*pairs[0])
-    start = time.perf_counter()
-    for a, b in pairs:
-        ast_match_rate(a, b)
-    per_pair = (time.perf_counter() - start) / len(pairs)
-    print(f"AST match rate: {per_pair * 1e6:.0f} us per pair of ~200 nodes ({1 / per_pair:.0f} pairs/s)")
-    assert per_pair < 1e-3
-
-
-def test_embedding_distances_match_brute_force():
+def test_embedding_neighbours_match_brute_force():
     rng = np.random.default_rng(0)
     train, bench = rng.normal(size=(1000, 64)), rng.normal(size=(50, 64))
-    idx, dist = embedding_distances(train, bench, k=5, block=128)
-    t = train / np.linalg.norm(train, axis=1, keepdims=True)
+    train[7] = 0.0  # a zero row: distance sqrt(2) to everything
+    t = train / np.maximum(np.linalg.norm(train, axis=1, keepdims=True), 1e-30)
     b = bench / np.linalg.norm(bench, axis=1, keepdims=True)
-    full = np.linalg.norm(t[:, None, :] - b[None, :, :], axis=2)
-    np.testing.assert_allclose(dist, np.sort(full, axis=1)[:, :5], atol=1e-5)
-    np.testing.assert_allclose(np.take_along_axis(full, idx, axis=1), dist, atol=1e-5)
-    all_idx, _ = embedding_distances(train, bench, k=80)
-    assert all_idx.shape == (1000, 50)
+    full = np.sqrt(np.maximum(2 - 2 * t @ b.T, 0))  # (train, bench); sqrt(2) from the zero row
+    threshold = np.quantile(full, 0.01)
+    result = embedding_neighbours(train, bench, threshold, k=5, block=128)
+    assert set(map(tuple, result.close.tolist())) == set(zip(*np.nonzero(full <= threshold)))
+    np.testing.assert_allclose(result.close_distances, full[result.close[:, 0], result.close[:, 1]], atol=1e-5)
+    np.testing.assert_allclose(result.nearest_distances, np.sort(full.T, axis=1)[:, :5], atol=1e-5)
+    np.testing.assert_allclose(np.take_along_axis(full.T, result.nearest, axis=1), result.nearest_distances, atol=1e-5)
+    assert embedding_neighbours(train[:3], bench, 0.0, k=10).nearest.shape == (50, 3)
