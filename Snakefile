@@ -20,6 +20,7 @@ include: "rules/annotate.smk"
 include: "rules/quality.smk"
 include: "rules/synth.smk"
 include: "rules/benchmarks.smk"
+include: "rules/decontam.smk"
 
 
 rule all:
@@ -31,4 +32,6 @@ rule all:
         "results/synthetic/stats.json",
         "results/synthetic/diversity.json",
         expand("results/benchmarks/{benchmark}.jsonl", benchmark=BENCHMARKS),
+        "results/decontam/report.json",
+        expand("results/decontam/exercises.tau-{tau}.parquet", tau=DECONTAM_TAUS),
     default_target: True

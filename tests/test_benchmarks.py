@@ -83,3 +83,26 @@ def test_a_url_is_downloaded_and_verified(tmp_path):
             prepare(tmp_path, "humaneval", f"{url}/missing.jsonl", sha256)
         server.shutdown()
     assert problems == [PROBLEM] and stats["source"].startswith("http://127.0.0.1:")
+
+
+SHARED_EVALPLUS = Path(__file__).resolve().parents[2] / "shared/data/evalplus"
+EVALPLUS = {"humanevalplus": ("HumanEvalPlus.jsonl.gz", "272720b90ac375502c8ed23cd791c2a93dfb22a911641a494da74a426c09f101", 164),
+            "mbppplus": ("MbppPlus.jsonl.gz", "af43697e8791c4c149bdfd6b489d8b5412507551ac20e28a439f650b8225db63", 378)}
+
+
+@pytest.mark.skipif(not SHARED_EVALPLUS.exists(), reason=f"{SHARED_EVALPLUS} is not on this machine")
+@pytest.mark.parametrize("benchmark", list(EVALPLUS))
+def test_evalplus_is_optional_and_verified_the_same_way(tmp_path, benchmark):
+    name, sha256, count = EVALPLUS[benchmark]
+    stats, problems = prepare(tmp_path, benchmark, SHARED_EVALPLUS / name, sha256)
+    assert stats["problems"] == count and sum(bool(p.get("plus_input")) for p in problems) >= count - 1
+
+
+def test_evalplus_records_are_checked(tmp_path):
+    record = {**PROBLEM, "base_input": [[1]], "assertion": "assert f(1) == 1"}
+    sha256 = write_problems(tmp_path / "plus.jsonl", [record])
+    with pytest.raises(InputError, match=r"line 1 \(task_id 'X/0'\): field 'plus_input' is missing"):
+        prepare(tmp_path, "humanevalplus", tmp_path / "plus.jsonl", sha256)
+    sha256 = write_problems(tmp_path / "plus.jsonl", [{**record, "base_input": "[[1]]"}])
+    with pytest.raises(InputError, match=r"field 'base_input' is missing or not a list"):
+        prepare(tmp_path, "mbppplus", tmp_path / "plus.jsonl", sha256)

@@ -114,7 +114,7 @@ def test_demo_dry_run_lists_every_job(tmp_path):
         "annotate_sample": 1, "annotate_labels": 1, "quality_embed": 4, "quality_embed_sample": 1,
         "quality_classifier": 1, "quality_score": 4, "quality_threshold": 1, "quality_filter": 4,
         "quality_filter_stats": 1, "synth_textbooks": 4, "synth_exercises": 4, "synth_stats": 1, "synth_diversity": 1,
-        "benchmarks_prepare": 1,
+        "benchmarks_prepare": 1, "decontam_match": 12, "decontam_prune": 4, "decontam_report": 1,
     }
 
 
@@ -139,13 +139,30 @@ def test_demo_runs_offline_and_a_new_threshold_reruns_only_the_filter(tmp_path):
     assert diversity["textbooks"]["coverage"]["topic"]["vocabulary_used"] > 0.9
     assert (tmp_path / "results/synthetic/plots/exercises/imports.png").exists()
 
+    report = json.loads((tmp_path / "results/decontam/report.json").read_text())
+    assert report["problems_compared"] == {"humaneval": 164}
+    assert report["datasets"]["exercises"]["items"] == synthetic["exercises"]["valid"]
+    assert report["datasets"]["code"]["items"] == kept["files_out"] and not report["datasets"]["code"]["embedding"]
+    for tau in ("0.95", "0.9", "0.85", "0.8"):
+        pruned = pq.read_metadata(tmp_path / f"results/decontam/exercises.tau-{tau}.parquet").num_rows
+        assert pruned == report["pruning"]["by_tau"][tau]["kept"]
+        assert len(report["humaneval_subsets"][tau]["similar"]) + len(report["humaneval_subsets"][tau]["non_similar"]) == 164
+    assert (tmp_path / "results/decontam/plots/similarity.png").exists()
+
     changed = {**demo, "filter": {"target_token_share": 0.3}}
     plan = job_counts(snakemake(tmp_path, "-n", config=changed).stdout)
-    assert plan == {"quality_threshold": 1, "quality_filter": 4, "quality_filter_stats": 1, "all": 1}
+    assert plan == {"quality_threshold": 1, "quality_filter": 4, "quality_filter_stats": 1, "decontam_match": 4,
+                    "decontam_report": 1, "all": 1}
 
     changed = {**demo, "synth": {**demo["synth"], "textbooks": {**demo["synth"]["textbooks"], "model": "gpt-4"}}}
     plan = job_counts(snakemake(tmp_path, "-n", config=changed).stdout)
-    assert plan == {"synth_textbooks": 4, "synth_stats": 1, "synth_diversity": 1, "all": 1}
+    assert plan == {"synth_textbooks": 4, "synth_stats": 1, "synth_diversity": 1, "decontam_match": 4,
+                    "decontam_report": 1, "all": 1}
+
+    # A new tau prunes once more; nothing is matched again.
+    changed = {**demo, "decontam": {**demo["decontam"], "ast": {"taus": [0.95, 0.9, 0.85, 0.8, 0.99]}}}
+    plan = job_counts(snakemake(tmp_path, "-n", config=changed).stdout)
+    assert plan == {"decontam_prune": 1, "decontam_report": 1, "all": 1}
 
 
 def test_lint_is_clean():
@@ -164,6 +181,9 @@ def test_lint_is_clean():
         (lambda c: c["corpus"]["sources"][1].update(shards=3), r"corpus\.sources\[1\]: key 'shards' is not allowed"),
         (lambda c: c.update(synth={"exercises": {"count": 10**9}}), r"synth\.exercises\.count: 1,000,000,000 exercises, but .* give only"),
         (lambda c: c.update(synth={"textbooks": {"topics": ["loops", "loops"]}}), r"synth\.textbooks\.topics: .* non-unique"),
+        (lambda c: c.update(decontam={"ast": {"taus": ["high"]}}), r"decontam\.ast\.taus\[0\]: 'high' is not of type"),
+        (lambda c: c.update(decontam={"prune": {"benchmarks": ["mbpp"]}}),
+         r"decontam\.prune\.benchmarks: mbpp not configured under benchmarks \(configured: humaneval\)"),
     ],
 )
 def test_bad_config_stops_at_parse_time_naming_the_key(tmp_path, corpus, edit, message):
@@ -226,3 +246,17 @@ def test_synth_benchmark_runs(tmp_path):
     assert run.returncode == 0, run.stderr
     report = json.loads(out.read_text())
     assert report["generation"]["answered"] == 60 and report["validation_clean"]["valid"] == 60
+
+
+def test_decontam_benchmark_runs(tmp_path):
+    """Not a timing test: the benchmark script still runs, writes its report and finds its planted copies."""
+    out = tmp_path / "decontam.json"
+    run = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks/decontam.py"), "--exercises", "600", "--planted", "10",
+         "--brute-sample", "20", "--embed-sample", "20", "--workers", "2", "--out", str(out)],
+        cwd=REPO, capture_output=True, text=True, timeout=300,
+    )
+    assert run.returncode == 0, run.stderr
+    report = json.loads(out.read_text())
+    assert report["planted_found_recall"] == 1.0 and report["problems"] == {"humaneval": 164}
+    assert report["ast"]["matches"] == report["ast"]["rapidfuzz_matches"]

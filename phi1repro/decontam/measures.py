@@ -115,7 +115,7 @@ def _constant_kind(value: object) -> str:
     return type(value).__name__  # str, bytes
 
 
-def _is_docstring(node: ast.stmt) -> bool:
+def is_docstring(node: ast.stmt) -> bool:
     return isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
 
 
@@ -126,7 +126,7 @@ def _preorder(node: ast.AST, out: list[str]) -> None:
     out.append(type(node).__name__)
     children = list(ast.iter_child_nodes(node))
     if isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-        if node.body and _is_docstring(node.body[0]):
+        if node.body and is_docstring(node.body[0]):
             children.remove(node.body[0])
     for child in children:
         if not isinstance(child, ast.expr_context):
