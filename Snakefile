@@ -21,6 +21,8 @@ include: "rules/quality.smk"
 include: "rules/synth.smk"
 include: "rules/benchmarks.smk"
 include: "rules/decontam.smk"
+include: "rules/tokens.smk"
+include: "rules/train.smk"
 
 
 rule all:
@@ -34,4 +36,5 @@ rule all:
         expand("results/benchmarks/{benchmark}.jsonl", benchmark=BENCHMARKS),
         "results/decontam/report.json",
         expand("results/decontam/exercises.tau-{tau}.parquet", tau=DECONTAM_TAUS),
+        expand("results/checkpoints/{model}", model=MODELS),
     default_target: True

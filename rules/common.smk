@@ -156,3 +156,58 @@ def decontam_match_settings(wildcards):
 
 def decontam_embedder(wildcards):
     return config["quality"]["embedder"] if decontam_match_settings(wildcards)["embedding"]["enabled"] else None
+
+
+# ---- tokens and train: the training datasets as token shards, and the model recipes ----
+
+def _stem(path):
+    return os.path.basename(path).removesuffix(".parquet")
+
+
+def token_sources(dataset):
+    """Shard name -> parquet file, for a training dataset."""
+    if dataset == "codetextbook":
+        return {**{f"filtered-{_stem(f)}": f for f in corpus_shard_files("results/filtered")},
+                **{f"textbooks-{_stem(f)}": f for f in synth_part_files("textbooks")}}
+    if dataset == "codeexercises":
+        return {f"exercises-{_stem(f)}": f for f in synth_part_files("exercises")}
+    if dataset == "stack_plus":
+        return {f"dedup-{_stem(f)}": f for f in corpus_shard_files("results/corpus/dedup")}
+    if dataset.startswith("codeexercises.tau-"):
+        return {"exercises": f"results/decontam/exercises.{dataset.removeprefix('codeexercises.')}.parquet"}
+    raise ValueError(f"unknown training dataset {dataset!r}")
+
+
+def token_index_files(dataset):
+    return [f"results/tokens/{dataset}/{shard}.json" for shard in token_sources(dataset)]
+
+
+MODELS = config["models"]
+SIZES = config["sizes"]
+for _name, _recipe in MODELS.items():
+    if _recipe["size"] not in SIZES:
+        raise config_error(CONFIG_SOURCE, {f"models.{_name}.size": (
+            f"{_recipe['size']!r} is not one of the sizes ({', '.join(SIZES)})")})
+    if _recipe["init"] is not None and _recipe["init"] not in MODELS:
+        raise config_error(CONFIG_SOURCE, {f"models.{_name}.init": f"{_recipe['init']!r} is not a model"})
+
+
+def train_recipe(wildcards):
+    """Everything a model's weights depend on: its recipe with the size spelt out, and the training settings."""
+    recipe = MODELS[wildcards.model]
+    train = config["train"]
+    return {
+        **{k: v for k, v in recipe.items() if k not in ("size", "dataset", "init")},
+        "schedule_steps": recipe["schedule_steps"] or recipe["steps"],
+        "size": SIZES[recipe["size"]],
+        **{k: train[k] for k in ("seq_len", "micro_batch", "precision", "zero_stage", "attention", "dropout",
+                                 "grad_clip", "seed", "checkpoint_every", "log_every")},
+    }
+
+
+def train_inputs(wildcards):
+    recipe = MODELS[wildcards.model]
+    inputs = {"data": token_index_files(recipe["dataset"]), "tokenizer": "results/tokenizer"}
+    if recipe["init"] is not None:
+        inputs["init"] = f"results/checkpoints/{recipe['init']}"
+    return inputs

@@ -115,6 +115,7 @@ def test_demo_dry_run_lists_every_job(tmp_path):
         "quality_classifier": 1, "quality_score": 4, "quality_threshold": 1, "quality_filter": 4,
         "quality_filter_stats": 1, "synth_textbooks": 4, "synth_exercises": 4, "synth_stats": 1, "synth_diversity": 1,
         "benchmarks_prepare": 1, "decontam_match": 12, "decontam_prune": 4, "decontam_report": 1,
+        "tokenizer": 1, "tokens_pack": 12, "train": 2,
     }
 
 
@@ -149,15 +150,24 @@ def test_demo_runs_offline_and_a_new_threshold_reruns_only_the_filter(tmp_path):
         assert len(report["humaneval_subsets"][tau]["similar"]) + len(report["humaneval_subsets"][tau]["non_similar"]) == 164
     assert (tmp_path / "results/decontam/plots/similarity.png").exists()
 
+    for model in ("phi1_base", "phi1"):
+        training = json.loads((tmp_path / f"results/checkpoints/{model}/training.json").read_text())
+        assert training["steps"] == demo["models"][model]["steps"]
+        assert (tmp_path / f"results/checkpoints/{model}/model.safetensors").exists()
+    # A new finetuning learning rate retrains phi1 only.
+    changed = {**demo, "models": {**demo["models"], "phi1": {**demo["models"]["phi1"], "lr": 5.0e-4}}}
+    assert job_counts(snakemake(tmp_path, "-n", config=changed).stdout) == {"train": 1, "all": 1}
+
     changed = {**demo, "filter": {"target_token_share": 0.3}}
     plan = job_counts(snakemake(tmp_path, "-n", config=changed).stdout)
+    retrain = {"tokenizer": 1, "tokens_pack": 12, "train": 2}  # the demo's tokenizer learns from CodeTextbook
     assert plan == {"quality_threshold": 1, "quality_filter": 4, "quality_filter_stats": 1, "decontam_match": 4,
-                    "decontam_report": 1, "all": 1}
+                    "decontam_report": 1, **retrain, "all": 1}
 
     changed = {**demo, "synth": {**demo["synth"], "textbooks": {**demo["synth"]["textbooks"], "model": "gpt-4"}}}
     plan = job_counts(snakemake(tmp_path, "-n", config=changed).stdout)
     assert plan == {"synth_textbooks": 4, "synth_stats": 1, "synth_diversity": 1, "decontam_match": 4,
-                    "decontam_report": 1, "all": 1}
+                    "decontam_report": 1, **retrain, "all": 1}
 
     # A new tau prunes once more; nothing is matched again.
     changed = {**demo, "decontam": {**demo["decontam"], "ast": {"taus": [0.95, 0.9, 0.85, 0.8, 0.99]}}}
@@ -260,3 +270,12 @@ def test_decontam_benchmark_runs(tmp_path):
     report = json.loads(out.read_text())
     assert report["planted_found_recall"] == 1.0 and report["problems"] == {"humaneval": 164}
     assert report["ast"]["matches"] == report["ast"]["rapidfuzz_matches"]
+
+
+def test_train_benchmark_runs(tmp_path):
+    """Not a timing test: the benchmark script still runs the trainer and reads its log."""
+    out = tmp_path / "train.json"
+    run = subprocess.run([sys.executable, str(REPO / "benchmarks/train.py"), "--steps", "8", "--out", str(out)],
+                         cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert json.loads(out.read_text())["results"]["tiny fp32 sdpa (cpu)"]["tokens_per_s"] > 0

@@ -1,0 +1,1 @@
+"""Tokenizers (trained byte-level BPE or pretrained) and token shards packed for training."""

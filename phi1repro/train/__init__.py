@@ -1,0 +1,1 @@
+"""Training: the phi-1 model family (model.py), token sequences (data.py) and the DeepSpeed loop (trainer.py)."""

@@ -1,0 +1,34 @@
+# The tokenizer, and every training dataset as uint16 token shards (one per input file).
+
+
+rule tokenizer:
+    input:
+        lambda wildcards: list(token_sources("codetextbook").values()) if config["tokenizer"]["kind"] == "train" else [],
+    output:
+        directory("results/tokenizer"),
+    params:
+        tokenizer=config["tokenizer"],
+    log:
+        "logs/tokens/tokenizer.log",
+    conda:
+        "../envs/train.yaml"
+    script:
+        "../scripts/tokens_tokenizer.py"
+
+
+rule tokens_pack:
+    input:
+        data=lambda wildcards: token_sources(wildcards.dataset)[wildcards.shard],
+        tokenizer="results/tokenizer",
+    output:
+        tokens="results/tokens/{dataset}/{shard}.bin",
+        index="results/tokens/{dataset}/{shard}.json",
+    wildcard_constraints:
+        dataset=r"codetextbook|codeexercises|stack_plus|codeexercises\.tau-[0-9.]+",
+        shard=r"[\w-]+",
+    log:
+        "logs/tokens/{dataset}/{shard}.log",
+    conda:
+        "../envs/train.yaml"
+    script:
+        "../scripts/tokens_pack.py"

@@ -1,0 +1,31 @@
+"""Rule train: one model recipe, DeepSpeed under torchrun on the job's GPUs, or in one CPU process.
+
+The DeepSpeed run directory is results/runs/{model}/<hash of recipe, data and init>/, so a rerun
+of the same recipe resumes from its newest checkpoint and a changed recipe starts afresh."""
+
+import hashlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from phi1repro.io import read_json
+from phi1repro.progress import setup_logging
+
+log = setup_logging(snakemake.log[0])
+recipe, data = snakemake.params.recipe, list(snakemake.input.data)
+init = snakemake.input.get("init")
+identity = {"recipe": recipe, "data": [read_json(p)["sha256"] for p in data], "init": init,
+            "tokenizer": read_json(data[0])["tokenizer_sha256"]}
+run_dir = Path(snakemake.params.run_dir) / hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:12]
+run_dir.mkdir(parents=True, exist_ok=True)
+(run_dir / "recipe.json").write_text(json.dumps(recipe, indent=2, sort_keys=True) + "\n")
+
+gpus = snakemake.resources.gpu
+launcher = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={gpus}"] if gpus else [sys.executable]
+command = [*launcher, "-m", "phi1repro.train", "--recipe", str(run_dir / "recipe.json"), "--data", *data,
+           "--tokenizer", snakemake.input.tokenizer, "--out", str(run_dir), "--export", snakemake.output[0],
+           *(["--init-from", init] if init else [])]
+log.info("run directory %s; %s", run_dir, " ".join(command))
+with open(snakemake.log[0], "a") as out:
+    sys.exit(subprocess.run(command, stdout=out, stderr=subprocess.STDOUT).returncode)
