@@ -23,6 +23,7 @@ include: "rules/benchmarks.smk"
 include: "rules/decontam.smk"
 include: "rules/tokens.smk"
 include: "rules/train.smk"
+include: "rules/evaluate.smk"
 
 
 rule all:
@@ -37,4 +38,5 @@ rule all:
         "results/decontam/report.json",
         expand("results/decontam/exercises.tau-{tau}.parquet", tau=DECONTAM_TAUS),
         expand("results/checkpoints/{model}", model=MODELS),
+        expand("results/{model}/{benchmark}.json", model=EVALUATE_MODELS, benchmark=EVALUATE_BENCHMARKS),
     default_target: True

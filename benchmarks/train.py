@@ -7,8 +7,9 @@ seq_len FLOPs per token against the device's dense bf16/fp16 peak (trainer.PEAK_
 
 On a GPU: phi1 and phi1_small at sequence length 2048 in bf16, the largest micro-batch that
 fits (tried from --max-micro-batch down, halving on out-of-memory), with SDPA and with eager
-attention (and flash_attention_2 when flash-attn is installed). Without a GPU: the demo's tiny
-model on the CPU in fp32, and the GPU figures are pending. It reports numbers; it checks nothing.
+attention, SDPA under torch.compile (and flash_attention_2 when flash-attn is installed); AdamW is
+fused on GPUs. Without a GPU: the demo's tiny model on the CPU in fp32, eager and compiled, and
+the GPU figures are pending. It reports numbers; it checks nothing.
 
     .venv/bin/python benchmarks/train.py [--steps 20] [--out results/benchmarks/train.json]
 """
@@ -51,13 +52,14 @@ def random_shard(directory: Path, tokens: int, vocab: int, tokenizer_sha256: str
     return str(directory / f"random-{vocab}.json")
 
 
-def run(size: str, seq_len: int, micro_batch: int, precision: str, attention: str, steps: int, tmp: Path,
-        data: str, tokenizer: str) -> dict | None:
+def run(size: str, seq_len: int, micro_batch: int, precision: str, attention: str, compile: bool, steps: int,
+        tmp: Path, data: str, tokenizer: str) -> dict | None:
     """tokens/s and MFU of one configuration; None when it runs out of memory."""
-    name = f"{size}-{precision}-{attention}-mb{micro_batch}"
+    name = f"{size}-{precision}-{attention}-{'compiled' if compile else 'plain'}-mb{micro_batch}"
     recipe = {"size": SIZES[size], "seq_len": seq_len, "steps": steps, "global_batch": micro_batch,
               "micro_batch": micro_batch, "lr": 1e-4, "warmup": 2, "precision": precision,
-              "zero_stage": 1 if precision == "bf16" else 0, "attention": attention, "log_every": max(1, steps // 4),
+              "zero_stage": 1 if precision == "bf16" else 0, "attention": attention, "compile": compile,
+              "log_every": max(1, steps // 4),
               "checkpoint_every": 10 * steps}
     (tmp / f"{name}.json").write_text(json.dumps(recipe))
     proc = subprocess.run([sys.executable, "-m", "phi1repro.train", "--recipe", str(tmp / f"{name}.json"),
@@ -86,22 +88,25 @@ def main() -> None:
         stats = train_tokenizer([str(texts)], 300, str(tmp / "tokenizer"))
         results = {}
         if gpu:
-            attentions = ["sdpa", "eager"] + (["flash_attention_2"] if importlib.util.find_spec("flash_attn") else [])
+            variants = [("sdpa", False), ("sdpa", True), ("eager", False)]
+            if importlib.util.find_spec("flash_attn"):
+                variants.append(("flash_attention_2", False))
             data = random_shard(tmp, 2049 * args.max_micro_batch * args.steps, 51200, stats["sha256"])
             for size in ("phi1", "phi1_small"):
-                for attention in attentions:
+                for attention, compile in variants:
                     micro_batch = args.max_micro_batch
                     while micro_batch >= 1:
-                        figure = run(size, 2048, micro_batch, "bf16", attention, args.steps, tmp, data,
+                        figure = run(size, 2048, micro_batch, "bf16", attention, compile, args.steps, tmp, data,
                                      str(tmp / "tokenizer"))
                         if figure is not None:
-                            results[f"{size} bf16 {attention}"] = figure
+                            results[f"{size} bf16 {attention}{' compiled' if compile else ''}"] = figure
                             break
                         micro_batch //= 2
         else:
             data = random_shard(tmp, 257 * 8 * args.steps, 4096, stats["sha256"])
-            results["tiny fp32 sdpa (cpu)"] = run("tiny", 256, 8, "fp32", "sdpa", args.steps, tmp, data,
-                                                  str(tmp / "tokenizer"))
+            for compile in (False, True):
+                results[f"tiny fp32 sdpa{' compiled' if compile else ''} (cpu)"] = run(
+                    "tiny", 256, 8, "fp32", "sdpa", compile, args.steps, tmp, data, str(tmp / "tokenizer"))
             results["gpu"] = "pending: no GPU on this machine"
     report = {"machine": {"python": platform.python_version(), "torch": torch.__version__,
                           "device": torch.cuda.get_device_name() if gpu else platform.processor() or "cpu"},

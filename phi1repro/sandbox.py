@@ -29,11 +29,17 @@ processes and threads of a program are limited too (RLIMIT_NPROC; the kernel exe
 root user from it). Without `unshare` (`namespaces == ()`, a warning is logged) programs share
 the network and the process table, and descendants that call setsid survive.
 
+Inside a mount namespace (`sandbox.read_only_fs`) programs can write only in their zygote's
+own directory, which holds each program's working directory and is emptied after each program:
+every other mount is read-only to them, and no device opens but /dev/null, zero, full, random
+and urandom. They hold no capabilities, so they cannot undo this. Elsewhere (a warning is
+logged) a program can write wherever the user who runs the sandbox can, within the file-size
+limit per file.
+
 What is not isolated: this is process isolation, not a virtual machine. A program runs as the
 user who runs the sandbox (mapped to root inside its user namespace, without privileges
-outside it): it can read every file that user can read and write wherever that user can write,
-within the file-size limit per file. The completion record's nonce guards against accidents,
-not against a program that sets out to forge its own result.
+outside it) and can read every file that user can read. The completion record's nonce guards
+against accidents, not against a program that sets out to forge its own result.
 """
 
 from __future__ import annotations
@@ -122,7 +128,8 @@ class _WorkerLost(Exception):
 
 class Sandbox:
     """`workers` zygotes that run programs in parallel under `limits`, without network unless
-    `network` (where unshare works, see `namespaces`); a context manager.
+    `network` (where unshare works, see `namespaces`) and unable to write outside their own
+    directories (see `read_only_fs`); a context manager.
 
     Safe to use from several threads: each call takes the zygotes it needs from a shared pool.
     """
@@ -147,6 +154,11 @@ class Sandbox:
     @property
     def network_isolated(self) -> bool:
         return "--net" in self.namespaces
+
+    @property
+    def read_only_fs(self) -> bool:
+        """Whether programs can write only in the zygotes' own directories (see the module docstring)."""
+        return all(worker.read_only_fs for worker in self._workers)
 
     @property
     def worker_pids(self) -> list[int]:
@@ -223,7 +235,8 @@ class _Zygote:
 
     def _start(self) -> None:
         unshare = (shutil.which("unshare"), *self.namespaces) if self.namespaces else ()
-        command = [*unshare, sys.executable, "-I", "-S", "-c", _ZYGOTE_SOURCE.read_text(), self.root]
+        read_only = ("--read-only",) if "--mount" in self.namespaces else ()
+        command = [*unshare, sys.executable, "-I", "-S", "-c", _ZYGOTE_SOURCE.read_text(), self.root, *read_only]
         # A new session: a Ctrl-C in the terminal reaches the parent, which then stops the zygotes.
         self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env={}, bufsize=0,
                                         start_new_session=True)
@@ -232,10 +245,13 @@ class _Zygote:
 
     def wait_ready(self) -> None:
         try:
-            self._receive(time.monotonic() + STARTUP_TIMEOUT_S)
+            ready = self._receive(time.monotonic() + STARTUP_TIMEOUT_S)
         except _WorkerLost as lost:
             self.stop()
             raise RuntimeError(f"{lost} while starting (its stderr is above)") from None
+        self.read_only_fs = ready["read_only_fs"]
+        if not self.read_only_fs:
+            _warn_writable(ready["why_writable"])
 
     def restart(self) -> None:
         self.stop()
@@ -280,6 +296,11 @@ class _Zygote:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+
+
+@functools.cache
+def _warn_writable(why: str) -> None:
+    log.warning("sandboxed programs can write wherever the user can (%s)", why)
 
 
 @functools.cache

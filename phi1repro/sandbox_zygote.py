@@ -1,24 +1,28 @@
 """The worker side of `phi1repro.sandbox`: a zygote that forks one child per program.
 
-`Sandbox` starts this file's text as `python -I -S -c <text> <workdir root>` (under `unshare`
-where it can), so it must need nothing but the standard library. The zygote imports the
-modules that programs commonly use once, then serves requests on its stdin/stdout, each a
-4-byte big-endian length and a JSON object:
+`Sandbox` starts this file's text as `python -I -S -c <text> <workdir root> [--read-only]`
+(under `unshare` where it can), so it must need nothing but the standard library. The zygote
+imports the modules that programs commonly use once, makes its own directory under the root,
+and with --read-only (given in a mount namespace of its own) makes every mount but that
+directory read-only for its programs. It says it is ready, whether read-only is in effect and
+if not why, then serves requests on its stdin/stdout, each a 4-byte big-endian length and a
+JSON object:
 
-    in   {"program": str, "limits": {Limits fields}}
-    out  {"status": str, "detail": str, "stdout": str, "stderr": str, "seconds": float}
+    ready {"ready": true, "read_only_fs": bool, "why_writable": str}
+    in    {"program": str, "limits": {Limits fields}}
+    out   {"status": str, "detail": str, "stdout": str, "stderr": str, "seconds": float}
 
 For each request it forks a child that runs the program in a fresh `__main__` module, in its
-own session, in a fresh directory under the root, with resource limits. The child writes a
+own session, in a fresh directory in the zygote's own, with resource limits. The child writes a
 completion record tagged with a per-run nonce to a dedicated pipe only once the program has
 run to its end (or raised), so a program that exits early never produces one. The zygote
 waits for the child up to the wall-time limit, then kills everything the program started,
-reaps, removes the directory and answers.
+reaps, empties its own directory and answers.
 """
 
 import builtins
+import ctypes
 import gc
-import itertools
 import json
 import linecache
 import os
@@ -47,6 +51,24 @@ DETAIL_CHARS = 2000  # a completion record's detail is cut to this length
 RECORD_BYTES = 1 << 16  # the tail of the completion pipe that is kept
 CHUNK = 1 << 16
 NEAR_MEMORY_LIMIT = 0.9  # a child killed by a signal with this share of the memory limit resident ran out of memory
+HARMLESS_DEVICES = ("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom")  # all others are off limits
+# Linux ABI (mount_setattr has the same number on every architecture but alpha)
+SYS_MOUNT_SETATTR = 442
+AT_FDCWD, AT_RECURSIVE = -100, 0x8000
+MOUNT_ATTR_RDONLY, MOUNT_ATTR_NODEV = 0x1, 0x4
+MS_BIND = 0x1000
+PR_CAPBSET_DROP = 24
+LINUX_CAPABILITY_VERSION_3 = 0x20080522
+
+libc = ctypes.CDLL(None, use_errno=True)
+
+
+class MountAttr(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_uint64) for name in ("attr_set", "attr_clr", "propagation", "userns_fd")]
+
+
+class CapabilityHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
 
 
 def main() -> None:
@@ -62,15 +84,59 @@ def main() -> None:
             __import__(name)
         except ImportError:  # e.g. an interpreter built without readline
             pass
+    own_root = tempfile.mkdtemp(dir=sys.argv[1])
+    why_writable = make_read_only_but(own_root) if "--read-only" in sys.argv[2:] else "no mount namespace of its own"
+    del sys.argv[1:]  # programs see sys.argv == ["-c"], as with `python -c`
     gc.collect()
     gc.freeze()  # keeps the collector from touching (and so copying) the zygote's objects in children
-    own_root = tempfile.mkdtemp(dir=sys.argv.pop(1))  # programs see sys.argv == ["-c"], as with `python -c`
-    workdirs = (os.path.join(own_root, str(n)) for n in itertools.count())
     # As PID 1 of its own PID namespace, the zygote can kill every process a program starts.
     contained = os.getpid() == 1
-    send(answers, {"ready": True})
+    read_only = not why_writable
+    send(answers, {"ready": True, "read_only_fs": read_only, "why_writable": why_writable})
     while (request := receive(requests)) is not None:
-        send(answers, run(request["program"], request["limits"], next(workdirs), contained, (requests, answers)))
+        send(answers, run(request["program"], request["limits"], own_root, contained, read_only, (requests, answers)))
+
+
+def make_read_only_but(writable: str) -> str:
+    """In a mount namespace of its own, make every mount read-only and unable to open devices,
+    except `writable` (writable, no devices) and HARMLESS_DEVICES (read-only, which does not
+    stop writes to a device), each made a mount of its own. The capability bounding set is
+    emptied too: children that drop their capabilities cannot undo this, and a user namespace
+    they create gets copies of these mounts with the flags locked. '' if done, else why not."""
+    try:
+        with open("/proc/sys/kernel/cap_last_cap") as file:
+            last_capability = int(file.read())
+        for capability in range(last_capability + 1):
+            check(libc.prctl(PR_CAPBSET_DROP, ctypes.c_ulong(capability), 0, 0, 0), "dropping capabilities")
+        devices = [device for device in HARMLESS_DEVICES if os.path.exists(device)]
+        for path in (writable, *devices):
+            check(libc.mount(os.fsencode(path), os.fsencode(path), None, ctypes.c_ulong(MS_BIND), None), "bind mount")
+        mount_setattr("/", AT_RECURSIVE, MountAttr(attr_set=MOUNT_ATTR_RDONLY | MOUNT_ATTR_NODEV))
+        mount_setattr(writable, 0, MountAttr(attr_clr=MOUNT_ATTR_RDONLY))
+        for device in devices:
+            mount_setattr(device, 0, MountAttr(attr_clr=MOUNT_ATTR_NODEV))
+    except OSError as error:
+        return str(error)
+    return ""
+
+
+def mount_setattr(path: str, flags: int, attributes: MountAttr) -> None:
+    check(libc.syscall(ctypes.c_long(SYS_MOUNT_SETATTR), ctypes.c_int(AT_FDCWD), os.fsencode(path),
+                       ctypes.c_uint(flags), ctypes.byref(attributes), ctypes.c_size_t(ctypes.sizeof(attributes))),
+          "mount_setattr")
+
+
+def drop_capabilities() -> None:
+    """Drop every capability; with the bounding set empty, executing a program does not restore them."""
+    no_capabilities = (ctypes.c_uint32 * 6)()  # effective, permitted, inheritable, for two 32-bit words
+    check(libc.capset(ctypes.byref(CapabilityHeader(LINUX_CAPABILITY_VERSION_3, 0)), no_capabilities), "capset")
+
+
+def check(result: int, operation: str) -> None:
+    """Raise OSError for the errno of a libc call that returned nonzero."""
+    if result != 0:
+        error = ctypes.get_errno()
+        raise OSError(error, f"{operation}: {os.strerror(error)}")
 
 
 def receive(fd: int) -> dict | None:
@@ -97,9 +163,11 @@ def send(fd: int, message: dict) -> None:
         view = view[os.write(fd, view):]
 
 
-def run(program: str, limits: dict, workdir: str, contained: bool, private_fds: tuple[int, int]) -> dict:
-    """Run one program in a forked child, in `workdir` (created and removed here), and classify how it ended."""
-    os.mkdir(workdir, 0o700)
+def run(program: str, limits: dict, own_root: str, contained: bool, read_only: bool,
+        private_fds: tuple[int, int]) -> dict:
+    """Run one program in a forked child, in a fresh directory in `own_root` (emptied afterwards), and
+    classify how it ended."""
+    workdir = tempfile.mkdtemp(dir=own_root)
     nonce = os.urandom(8).hex()
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
@@ -110,7 +178,7 @@ def run(program: str, limits: dict, workdir: str, contained: bool, private_fds: 
         try:
             for fd in (*private_fds, out_r, err_r, record_r):
                 os.close(fd)
-            child(program, limits, workdir, nonce, out_w, err_w, record_w, contained)
+            child(program, limits, workdir, nonce, out_w, err_w, record_w, contained, read_only)
         except BaseException:  # setting up the child failed (the program's own errors are caught in execute)
             traceback.print_exc()
         os._exit(125)
@@ -124,10 +192,7 @@ def run(program: str, limits: dict, workdir: str, contained: bool, private_fds: 
     status, usage = kill_and_reap(pid, contained)
     for capture in captures:
         capture.drain()
-    try:
-        os.rmdir(workdir)  # most programs leave it empty
-    except OSError:
-        shutil.rmtree(workdir, ignore_errors=True)
+    empty(own_root)  # the working directory, and whatever the program wrote beside it
     outcome = completion_record(record.data, nonce, pid) or classify_death(status, usage, timed_out, limits)
     return {**outcome, "seconds": seconds,
             "stdout": stdout.data.decode(errors="replace"), "stderr": stderr.data.decode(errors="replace")}
@@ -159,6 +224,19 @@ class Capture:
         except BlockingIOError:
             pass
         os.close(self.fd)
+
+
+def empty(directory: str) -> None:
+    """Remove everything in `directory`."""
+    with os.scandir(directory) as entries:
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path, ignore_errors=True)
+            else:
+                try:
+                    os.unlink(entry.path)
+                except OSError:
+                    pass
 
 
 def wait(pid: int, deadline: float, captures: tuple[Capture, ...]) -> bool:
@@ -240,7 +318,7 @@ def classify_death(status: int, usage: resource.struct_rusage, timed_out: bool, 
 
 
 def child(program: str, limits: dict, workdir: str, nonce: str, out_w: int, err_w: int, record_w: int,
-          contained: bool) -> None:
+          contained: bool, read_only: bool) -> None:
     """In the forked child: isolate, run the program, write the completion record, exit."""
     os.setsid()  # its own process group and session, killed as a whole
     os.chdir(workdir)
@@ -253,6 +331,8 @@ def child(program: str, limits: dict, workdir: str, nonce: str, out_w: int, err_
         os.close(source)
     sys.stdout.reconfigure(line_buffering=True)  # what a killed program printed still arrives
     set_limits(limits, contained)
+    if read_only:
+        drop_capabilities()  # so that the program cannot make the mounts writable again
     # Bound before the program runs, so that nothing it replaces can stop the record.
     write, exit_, getpid, dumps, stdout, stderr = os.write, os._exit, os.getpid, json.dumps, sys.stdout, sys.stderr
     status, detail = execute(program)

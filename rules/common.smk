@@ -1,5 +1,6 @@
 import glob
 import os
+import re
 
 from phi1repro.config import config_error, validate_config
 
@@ -200,7 +201,7 @@ def train_recipe(wildcards):
         **{k: v for k, v in recipe.items() if k not in ("size", "dataset", "init")},
         "schedule_steps": recipe["schedule_steps"] or recipe["steps"],
         "size": SIZES[recipe["size"]],
-        **{k: train[k] for k in ("seq_len", "micro_batch", "precision", "zero_stage", "attention", "dropout",
+        **{k: train[k] for k in ("seq_len", "micro_batch", "precision", "zero_stage", "attention", "compile", "dropout",
                                  "grad_clip", "seed", "checkpoint_every", "log_every")},
     }
 
@@ -211,3 +212,30 @@ def train_inputs(wildcards):
     if recipe["init"] is not None:
         inputs["init"] = f"results/checkpoints/{recipe['init']}"
     return inputs
+
+
+# ---- evaluate: which models on which benchmarks, and how ----
+
+from phi1repro.evaluate.tasks import default_stop
+
+EVALUATE = config["evaluate"]
+EVALUATE_MODELS = list(MODELS) if EVALUATE["models"] is None else EVALUATE["models"]
+EVALUATE_BENCHMARKS = [b for b in ("humaneval", "mbpp") if b in BENCHMARKS and b in EVALUATE["benchmarks"]]
+for _name in EVALUATE_MODELS:
+    if _name not in MODELS:
+        raise config_error(CONFIG_SOURCE, {"evaluate.models": f"{_name!r} is not a model ({', '.join(MODELS)})"})
+MODEL_NAMES = "|".join(map(re.escape, MODELS)) or "(?!)"
+
+
+def evaluate_prompt(wildcards):
+    return EVALUATE["mbpp_prompt"] if wildcards.benchmark == "mbpp" else "humaneval"
+
+
+def evaluate_decoding(wildcards):
+    """The generation settings of a benchmark, its stop sequences spelt out."""
+    decoding = EVALUATE["decoding"]
+    return {**decoding, "stop": decoding["stop"] or default_stop(wildcards.benchmark, evaluate_prompt(wildcards))}
+
+
+def evaluate_execution(wildcards):
+    return EVALUATE["execution"]

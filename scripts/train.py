@@ -1,7 +1,8 @@
 """Rule train: one model recipe, DeepSpeed under torchrun on the job's GPUs, or in one CPU process.
 
 The DeepSpeed run directory is results/runs/{model}/<hash of recipe, data and init>/, so a rerun
-of the same recipe resumes from its newest checkpoint and a changed recipe starts afresh."""
+of the same recipe resumes from its newest checkpoint and a changed recipe starts afresh
+(switching torch.compile on or off resumes)."""
 
 import hashlib
 import json
@@ -15,7 +16,7 @@ from phi1repro.progress import setup_logging
 log = setup_logging(snakemake.log[0])
 recipe, data = snakemake.params.recipe, list(snakemake.input.data)
 init = snakemake.input.get("init")
-identity = {"recipe": recipe, "data": [read_json(p)["sha256"] for p in data], "init": init,
+identity = {"recipe": {k: v for k, v in recipe.items() if k != "compile"}, "data": [read_json(p)["sha256"] for p in data], "init": init,
             "tokenizer": read_json(data[0])["tokenizer_sha256"]}
 run_dir = Path(snakemake.params.run_dir) / hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:12]
 run_dir.mkdir(parents=True, exist_ok=True)

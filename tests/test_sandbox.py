@@ -3,10 +3,12 @@ import signal
 import socket
 import threading
 import time
+import uuid
+from pathlib import Path
 
 import pytest
 
-from phi1repro.sandbox import STATUSES, Limits, Sandbox
+from phi1repro.sandbox import STATUSES, Limits, Outcome, Sandbox
 
 
 @pytest.fixture(scope="module")
@@ -21,6 +23,38 @@ def impatient():
         yield sandbox
 
 
+@pytest.fixture
+def read_only_sandbox(sandbox):
+    if not sandbox.read_only_fs:
+        pytest.skip("no mount namespace here, so no read-only mounts: programs can write wherever the user can")
+    return sandbox
+
+
+def sandbox_processes(sandbox: Sandbox) -> set[int]:
+    """The live processes whose command line holds the sandbox's root: its workers and whatever
+    their zygotes fork, wherever it was reparented (a zombie's command line is empty)."""
+    root, pids = sandbox._root.encode(), set()
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if root in Path(f"/proc/{pid}/cmdline").read_bytes():
+                pids.add(int(pid))
+        except OSError:  # it has gone meanwhile
+            pass
+    return pids
+
+
+def run_leaving_no_process(sandbox: Sandbox, program: str) -> Outcome:
+    """Run the program and check that no process it started outlives it: killed processes may take
+    a moment to die outside a PID namespace, where the zygote does not wait for them."""
+    workers = sandbox_processes(sandbox)
+    outcome = sandbox.run_one(program)
+    deadline = time.monotonic() + 2
+    while (left := sandbox_processes(sandbox) - workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not left, f"{len(left)} processes outlived the program"
+    return outcome
+
+
 @pytest.mark.parametrize(("program", "status", "detail"), [
     ("x = [i * i for i in range(10)]\nassert x[3] == 9\n", "passed", ""),
     ("assert 1 + 1 == 3, 'arithmetic'", "assertion_failed", "AssertionError: arithmetic"),
@@ -28,6 +62,9 @@ def impatient():
     ("len(5)", "exception", "TypeError: object of type 'int' has no len()"),
     ("def f(:\n    pass\n", "syntax_error", "SyntaxError: invalid syntax"),
     ("import sys\nsys.exit(0)\n", "exited_early", "SystemExit: 0"),
+    ("import sys\nsys.exit(0)\nassert False\n", "exited_early", "SystemExit: 0"),
+    ("import os\nos._exit(0)\nassert False\n", "exited_early", "exit status 0"),
+    ("input()", "exception", "EOFError: EOF when reading a line"),
     ("import sys\nsys.exit('bye')\n", "exited_early", "SystemExit: 'bye'"),
     ("raise SystemExit", "exited_early", "SystemExit: None"),
     ("import os\nos._exit(0)\n", "exited_early", "exit status 0"),
@@ -89,23 +126,122 @@ def test_killed_near_the_memory_limit_counts_as_out_of_memory():
     assert outcome.detail == "SIGSEGV near the memory limit of 512 MB"
 
 
-def test_descendants_do_not_survive_the_program(sandbox, tmp_path):
-    markers = {"same_group": tmp_path / "popen", "forked": tmp_path / "fork"}
-    if sandbox.namespaces:
-        markers["new_session"] = tmp_path / "setsid"
+def test_descendants_do_not_survive_the_program(sandbox):
+    markers = ["same_group", "forked", *(["new_session"] if sandbox.namespaces else [])]
+    # The markers go to the zygote's own directory, writable even where the rest is read-only.
     program = f"""
 import os, subprocess, time
-subprocess.Popen(["sh", "-c", "sleep 0.3; touch {markers['same_group']}"])
+own = os.path.dirname(os.getcwd())
+print(own)
+subprocess.Popen(["sh", "-c", f"sleep 0.3; touch {{own}}/same_group"])
 if {"new_session" in markers}:
-    subprocess.Popen(["sh", "-c", "sleep 0.3; touch {markers.get('new_session')}"], start_new_session=True)
+    subprocess.Popen(["sh", "-c", f"sleep 0.3; touch {{own}}/new_session"], start_new_session=True)
 if os.fork() == 0:
     time.sleep(0.3)
-    open("{markers['forked']}", "w").close()
+    open(f"{{own}}/forked", "w").close()
     os._exit(0)
 """
-    assert sandbox.run_one(program).status == "passed"
+    outcome = sandbox.run_one(program)
+    assert outcome.status == "passed", outcome.detail
     time.sleep(0.8)
-    assert not [name for name, marker in markers.items() if marker.exists()]
+    own = Path(outcome.stdout.strip())
+    assert not [name for name in markers if (own / name).exists()]
+
+
+@pytest.mark.parametrize(("program", "statuses"), [
+    # An exception where RLIMIT_NPROC applies: os.fork() fails once the program has its share.
+    pytest.param("import os\nwhile True:\n    os.fork()\n", {"timeout", "exception"}, id="fork bomb"),
+    pytest.param("""
+import os
+if os.fork() == 0:
+    if os.fork() == 0:
+        while True:
+            pass
+    os._exit(0)
+os.wait()
+""", {"passed"}, id="orphaned grandchild"),
+    pytest.param("while True:\n    pass\n", {"timeout"}, id="infinite loop"),
+    pytest.param("import signal\nsignal.signal(signal.SIGALRM, signal.SIG_IGN)\nsignal.alarm(1)\n"
+                 "while True:\n    pass\n", {"timeout"}, id="ignoring SIGALRM"),
+])
+def test_hostile_programs_leave_no_process_behind(impatient, program, statuses):
+    outcome = run_leaving_no_process(impatient, program)
+    assert outcome.status in statuses, outcome.detail
+    assert outcome.status != "exception" or outcome.detail.startswith("BlockingIOError"), outcome.detail
+    assert impatient.run_one("print('still here')").stdout == "still here\n"
+
+
+def test_memory_bomb():
+    with Sandbox(1, Limits(memory_mb=256)) as sandbox:
+        outcome = run_leaving_no_process(sandbox, "hoard = []\nwhile True:\n    hoard.append(bytearray(2**24))\n")
+    assert (outcome.status, outcome.detail) == ("out_of_memory", "MemoryError")
+
+
+def test_printing_gigabytes_is_capped(impatient):
+    outcome = impatient.run_one("while True:\n    print('x' * 2**20)\n")
+    assert (outcome.status, outcome.detail) == ("timeout", "wall time limit of 0.5 s")
+    assert outcome.stdout == "x" * Limits().max_output_bytes
+    assert impatient.run_one("print('still here')").stdout == "still here\n"
+
+
+@pytest.mark.parametrize("where", ["tmp_path", "home", "sandbox root"])
+def test_writing_outside_the_working_directory_fails(read_only_sandbox, tmp_path, where):
+    directory = {"tmp_path": tmp_path, "home": Path.home(), "sandbox root": Path(read_only_sandbox._root)}[where]
+    target = directory / f"phi1repro-sandbox-test-{uuid.uuid4().hex}"
+    outcome = read_only_sandbox.run_one(f"open({str(target)!r}, 'w').write('harm')\n")
+    assert outcome.status == "exception"
+    assert outcome.detail.startswith("OSError: [Errno 30] Read-only file system"), outcome.detail
+    assert not target.exists()
+
+
+def test_a_program_cannot_make_the_file_system_writable_again(read_only_sandbox, tmp_path):
+    target = tmp_path / "harm"
+    program = f"""
+import ctypes, importlib, os
+mount = {str(tmp_path)!r}
+while not os.path.ismount(mount):
+    mount = os.path.dirname(mount)
+importlib.reload(os)  # as if restoring a function that a guard had removed
+os.system(f"mount -o remount,bind,rw {{mount}}; echo harm > {target}")
+libc = ctypes.CDLL(None, use_errno=True)
+writable = (ctypes.c_uint64 * 4)(0, 1, 0, 0)  # struct mount_attr clearing MOUNT_ATTR_RDONLY
+libc.syscall(442, -100, mount.encode(), 0, writable, 32)  # mount_setattr(AT_FDCWD, mount, 0, ...)
+libc.unshare(0x10000000 | 0x20000)  # new user and mount namespaces: capabilities over copies of the mounts
+libc.syscall(442, -100, mount.encode(), 0, writable, 32)
+open({str(target)!r}, "w")
+"""
+    outcome = read_only_sandbox.run_one(program)
+    assert outcome.status == "exception"
+    assert outcome.detail.startswith("OSError: [Errno 30] Read-only file system"), outcome.detail
+    assert not target.exists()
+
+
+def test_no_devices_but_harmless_ones(read_only_sandbox):
+    program = """
+import os
+with open("/dev/null", "w") as null, open("/dev/zero", "rb") as zero, open("/dev/urandom", "rb") as urandom:
+    null.write("x")
+    assert zero.read(2) == bytes(2) and len(urandom.read(2)) == 2
+os.open("/dev/ptmx", os.O_RDWR)
+"""
+    outcome = read_only_sandbox.run_one(program)
+    assert (outcome.status, outcome.detail) == ("exception",
+                                                "PermissionError: [Errno 13] Permission denied: '/dev/ptmx'")
+
+
+def test_what_a_program_writes_beside_its_working_directory_is_removed(impatient):
+    wrote, looked = impatient.run(["open('../beside', 'w').write('left behind')\n",
+                                   "import os\nassert os.listdir('..') == [os.path.basename(os.getcwd())]\n"])
+    assert (wrote.status, looked.status) == ("passed", "passed"), looked.detail
+
+
+def test_without_a_mount_namespace_programs_can_write_outside(monkeypatch, tmp_path):
+    monkeypatch.setattr("phi1repro.sandbox._unshare_options", lambda network: ())  # as where unshare fails
+    target = tmp_path / "written"
+    with Sandbox(1) as sandbox:
+        outcome = sandbox.run_one(f"open({str(target)!r}, 'w').write('anywhere')\n")
+        assert not sandbox.read_only_fs
+    assert (outcome.status, target.read_text()) == ("passed", "anywhere")
 
 
 def test_environment_is_not_passed_on(monkeypatch):
@@ -212,12 +348,12 @@ def test_outcomes_come_back_in_input_order(sandbox):
 
 def test_a_killed_worker_is_restarted():
     with Sandbox(1, Limits(timeout_s=10.0)) as sandbox:
-        [pid] = sandbox.worker_pids
+        [pid], read_only = sandbox.worker_pids, sandbox.read_only_fs
         threading.Timer(0.5, os.kill, (pid, signal.SIGKILL)).start()
         start = time.monotonic()
         lost, after = sandbox.run(["import time\ntime.sleep(5)\n", "print('still here')"])
         assert time.monotonic() - start < 3
-        assert sandbox.worker_pids != [pid]
+        assert (sandbox.worker_pids != [pid], sandbox.read_only_fs) == (True, read_only)
     assert (lost.status, lost.detail.startswith("the sandbox worker died")) == ("killed", True)
     assert (after.status, after.stdout) == ("passed", "still here\n")
 

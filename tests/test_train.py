@@ -19,6 +19,8 @@ from phi1repro.errors import InputError
 from phi1repro.train.data import TokenSequences, step_indices
 from phi1repro.train.model import build_model, count_parameters, flops_per_token, phi_config
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
 REPO = Path(__file__).resolve().parents[1]
 PHI1 = {"layers": 24, "hidden": 2048, "intermediate": 8192, "heads": 32, "rotary_dim": 32, "max_positions": 2048}
 PHI1_SMALL = {"layers": 20, "hidden": 1024, "intermediate": 4096, "heads": 16, "rotary_dim": 32, "max_positions": 2048}
@@ -48,14 +50,6 @@ def write_shard(stem: Path, tokens, eos_id: int, vocab_size: int) -> str:
              "sha256": hashlib.sha256(data).hexdigest()}
     stem.with_suffix(".json").write_text(json.dumps(index))
     return str(stem.with_suffix(".json"))
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")
@@ -236,6 +230,8 @@ def test_bad_recipe(corpus, tmp_path):
         run_train(corpus, tmp_path / "out", tmp_path / "export", recipe=recipe(global_batch=10))
     with pytest.raises(ValueError, match="unknown key learning_rate"):
         run_train(corpus, tmp_path / "out", tmp_path / "export", recipe={**recipe(), "learning_rate": 1e-3})
+    with pytest.raises(ValueError, match="recipe compile must be true or false, not 'yes'"):
+        run_train(corpus, tmp_path / "out", tmp_path / "export", recipe=recipe(compile="yes"))
 
 
 def test_cli_reports_bad_inputs(corpus, tmp_path, capsys):

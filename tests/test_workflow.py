@@ -21,6 +21,8 @@ pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = Path(sys.executable).parent / "snakemake"
 FUNCTION = inspect.getsource(textwrap.dedent)
+MBPP = REPO.parent / "shared/data/mbpp/mbpp.jsonl"
+needs_mbpp = pytest.mark.skipif(not MBPP.exists(), reason="needs ../shared/data/mbpp beside the repository")
 
 
 def snakemake(workdir, *args, config=None):
@@ -29,7 +31,7 @@ def snakemake(workdir, *args, config=None):
         path = Path(workdir) / "config.yaml"
         path.write_text(yaml.safe_dump(config))
         cmd += ["--configfile", str(path)]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=1800)
 
 
 def job_counts(output):
@@ -115,7 +117,8 @@ def test_demo_dry_run_lists_every_job(tmp_path):
         "quality_classifier": 1, "quality_score": 4, "quality_threshold": 1, "quality_filter": 4,
         "quality_filter_stats": 1, "synth_textbooks": 4, "synth_exercises": 4, "synth_stats": 1, "synth_diversity": 1,
         "benchmarks_prepare": 1, "decontam_match": 12, "decontam_prune": 4, "decontam_report": 1,
-        "tokenizer": 1, "tokens_pack": 12, "train": 2,
+        "tokenizer": 1, "tokens_pack": 12, "train": 2, "evaluate_selfcheck": 1, "evaluate_generate": 2,
+        "evaluate_score": 2,
     }
 
 
@@ -154,13 +157,25 @@ def test_demo_runs_offline_and_a_new_threshold_reruns_only_the_filter(tmp_path):
         training = json.loads((tmp_path / f"results/checkpoints/{model}/training.json").read_text())
         assert training["steps"] == demo["models"][model]["steps"]
         assert (tmp_path / f"results/checkpoints/{model}/model.safetensors").exists()
-    # A new finetuning learning rate retrains phi1 only.
+    result = json.loads((tmp_path / "results/phi1/humaneval.json").read_text())
+    assert result["n_problems"] == 164 and result["n_samples_per_problem"] == 1 and 0 <= result["pass@1"] <= 1
+    assert sum(result["outcomes"].values()) == 164 and result["provenance"]["self_check"]["references_passed"] == 164
+    generation = result["provenance"]["generation"]
+    assert generation["checkpoint_sha256"] and generation["decoding"]["temperature"] == 0.0
+    assert len((tmp_path / "results/phi1/humaneval.problems.jsonl").read_text().splitlines()) == 164
+    # A new finetuning learning rate retrains and re-evaluates phi1 only.
     changed = {**demo, "models": {**demo["models"], "phi1": {**demo["models"]["phi1"], "lr": 5.0e-4}}}
-    assert job_counts(snakemake(tmp_path, "-n", config=changed).stdout) == {"train": 1, "all": 1}
+    evaluate_one = {"evaluate_generate": 1, "evaluate_score": 1}
+    assert job_counts(snakemake(tmp_path, "-n", config=changed).stdout) == {"train": 1, **evaluate_one, "all": 1}
+    # Longer timeouts re-execute the samples and the self-check; nothing is generated again.
+    changed = {**demo, "evaluate": {**demo["evaluate"], "execution": {"workers": 2, "timeout_s": 10.0}}}
+    assert job_counts(snakemake(tmp_path, "-n", config=changed).stdout) == {
+        "evaluate_selfcheck": 1, "evaluate_score": 2, "all": 1}
 
     changed = {**demo, "filter": {"target_token_share": 0.3}}
     plan = job_counts(snakemake(tmp_path, "-n", config=changed).stdout)
-    retrain = {"tokenizer": 1, "tokens_pack": 12, "train": 2}  # the demo's tokenizer learns from CodeTextbook
+    # the demo's tokenizer learns from CodeTextbook
+    retrain = {"tokenizer": 1, "tokens_pack": 12, "train": 2, "evaluate_generate": 2, "evaluate_score": 2}
     assert plan == {"quality_threshold": 1, "quality_filter": 4, "quality_filter_stats": 1, "decontam_match": 4,
                     "decontam_report": 1, **retrain, "all": 1}
 
@@ -276,6 +291,19 @@ def test_train_benchmark_runs(tmp_path):
     """Not a timing test: the benchmark script still runs the trainer and reads its log."""
     out = tmp_path / "train.json"
     run = subprocess.run([sys.executable, str(REPO / "benchmarks/train.py"), "--steps", "8", "--out", str(out)],
-                         cwd=REPO, capture_output=True, text=True, timeout=300)
+                         cwd=REPO, capture_output=True, text=True, timeout=900)
     assert run.returncode == 0, run.stderr
-    assert json.loads(out.read_text())["results"]["tiny fp32 sdpa (cpu)"]["tokens_per_s"] > 0
+    results = json.loads(out.read_text())["results"]
+    assert results["tiny fp32 sdpa (cpu)"]["tokens_per_s"] > 0 and results["tiny fp32 sdpa compiled (cpu)"]["tokens_per_s"] > 0
+
+
+@needs_mbpp
+def test_evaluate_benchmark_runs(tmp_path):
+    """Not a timing test: both executors score the references, with the same verdicts."""
+    out = tmp_path / "evaluate.json"
+    run = subprocess.run([sys.executable, str(REPO / "benchmarks/evaluate.py"), "--mbpp", str(MBPP), "--repeats", "1",
+                          "--out", str(out)], cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr
+    results = json.loads(out.read_text())["results"]
+    assert results["humaneval"]["ours"]["passed"] == 164 and results["mbpp"]["ours"]["passed"] == 500
+    assert results["humaneval"]["identical_verdicts"], results["humaneval"]["disagreements"]

@@ -7,7 +7,8 @@ train to), global_batch (sequences per step, over all processes), micro_batch (p
 lr, warmup and precision (fp32, fp16, bf16); the rest default as in DEFAULTS: schedule_steps
 (the LR schedule's length; phi-1-base is step 24k of a 36k schedule), min_lr, weight_decay (on
 matrices and embeddings only), betas, eps, grad_clip, dropout, zero_stage (0-2), seed,
-checkpoint_every, log_every and attention (sdpa, flash_attention_2, eager). Gradient
+checkpoint_every, log_every, attention (sdpa, flash_attention_2, eager) and compile
+(torch.compile of the model through DeepSpeed, inductor backend). Gradient
 accumulation is global_batch / (micro_batch x processes), so a run's batches do not depend on
 how many processes train it.
 
@@ -69,10 +70,10 @@ log = logging.getLogger(__name__)
 REQUIRED = ("size", "seq_len", "steps", "global_batch", "micro_batch", "lr", "warmup", "precision")
 DEFAULTS = {"schedule_steps": None, "min_lr": 0.0, "weight_decay": 0.0, "betas": [0.9, 0.95], "eps": 1e-8,
             "grad_clip": 1.0, "dropout": 0.0, "zero_stage": 0, "seed": 0, "checkpoint_every": 1000,
-            "log_every": 10, "attention": "sdpa"}
+            "log_every": 10, "attention": "sdpa", "compile": False}
 PRECISIONS = ("fp32", "fp16", "bf16")
 # Recipe keys that may change when a run is resumed: how far it goes and how often it reports.
-RESUMABLE_CHANGES = ("steps", "checkpoint_every", "log_every")
+RESUMABLE_CHANGES = ("steps", "checkpoint_every", "log_every", "compile")
 # Dense bf16/fp16 tensor-core peaks, by device name (first match); PHI1_PEAK_FLOPS overrides.
 PEAK_FLOPS = (("H200", 989e12), ("H100 PCIe", 756e12), ("H100", 989e12), ("A100", 312e12))
 KEEP_CHECKPOINTS = 2
@@ -109,6 +110,8 @@ def check_recipe(recipe: dict, world: int = 1) -> dict:
     if r["seq_len"] > r["size"].get("max_positions", 0):
         raise ValueError(f"recipe seq_len {r['seq_len']} exceeds the model's max_positions "
                          f"{r['size'].get('max_positions')}")
+    if not isinstance(r["compile"], bool):
+        raise ValueError(f"recipe compile must be true or false, not {r['compile']!r}")
     if r["attention"] == "flash_attention_2" and r["precision"] == "fp32":
         raise ValueError("recipe: attention flash_attention_2 needs precision fp16 or bf16")
     if r["global_batch"] % (r["micro_batch"] * world):
@@ -266,6 +269,8 @@ def _engine(r: dict, config: PhiConfig, init_from: str | None, precision: str, w
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda(r))
     engine, *_ = deepspeed.initialize(model=model, optimizer=optimizer, lr_scheduler=scheduler,
                                       config=deepspeed_config(r, world, precision))
+    if r["compile"]:
+        engine.compile()  # the module is compiled in place: checkpoints and the export are unchanged
     return engine
 
 

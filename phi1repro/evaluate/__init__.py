@@ -1,0 +1,1 @@
+"""Evaluation: generate completions from a checkpoint, execute them in the sandbox, score pass@k."""

