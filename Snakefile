@@ -26,6 +26,10 @@ include: "rules/train.smk"
 include: "rules/evaluate.smk"
 
 
+localrules:
+    all,
+
+
 rule all:
     input:
         "results/corpus/stats.json",

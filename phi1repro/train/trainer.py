@@ -44,6 +44,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import threading
 import time
 from pathlib import Path
@@ -77,6 +78,8 @@ RESUMABLE_CHANGES = ("steps", "checkpoint_every", "log_every", "compile")
 # Dense bf16/fp16 tensor-core peaks, by device name (first match); PHI1_PEAK_FLOPS overrides.
 PEAK_FLOPS = (("H200", 989e12), ("H100 PCIe", 756e12), ("H100", 989e12), ("A100", 312e12))
 KEEP_CHECKPOINTS = 2
+# Where a run trained, for its provenance (Slurm's job, partition and GPUs; torchrun's world).
+LAUNCH_VARIABLES = ("SLURM_JOB_ID", "SLURM_JOB_PARTITION", "SLURM_JOB_NODELIST", "CUDA_VISIBLE_DEVICES", "WORLD_SIZE")
 TAG = re.compile(r"step(\d+)")
 
 
@@ -248,6 +251,7 @@ def train(recipe: dict, data: list[str], tokenizer: str, out_dir: str, export_di
         "wall_s": round(state["wall_s"] + time.perf_counter() - start_time, 3),
         "versions": {"torch": torch.__version__, "deepspeed": deepspeed.__version__,
                      "transformers": transformers.__version__},
+        "launch": {"host": socket.gethostname(), **{k: os.environ.get(k) for k in LAUNCH_VARIABLES}},
     }
     if rank == 0:
         _export(engine.module, tok, export_dir, summary)
