@@ -77,14 +77,17 @@ def sha256_of(path: Path) -> str:
 def read_records(path: Path, source: str) -> list[dict]:
     opener = gzip.open if path.name.endswith(".gz") else open
     records = []
-    with opener(path, "rt", encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                records.append(json.loads(line))
-            except ValueError as e:
-                raise InputError(source, f"line {lineno} is not JSON ({e})") from None
+    try:
+        with opener(path, "rt", encoding="utf-8") as f:
+            for lineno, line in enumerate(f, 1):
+                if not line.strip():
+                    continue
+                try:
+                    records.append(json.loads(line))
+                except ValueError as e:
+                    raise InputError(source, f"line {lineno} is not JSON ({e})") from None
+    except (OSError, EOFError, UnicodeDecodeError) as e:
+        raise InputError(source, f"cannot read the problems ({e})") from None
     return records
 
 

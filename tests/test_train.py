@@ -11,11 +11,15 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 import torch
 from safetensors.torch import load_file
+from transformers import AutoTokenizer
 
 from phi1repro.errors import InputError
+from phi1repro.tokens.tokenizer import train_tokenizer
 from phi1repro.train.data import TokenSequences, step_indices
 from phi1repro.train.model import build_model, count_parameters, flops_per_token, phi_config
 
@@ -55,17 +59,10 @@ def write_shard(stem: Path, tokens, eos_id: int, vocab_size: int) -> str:
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
     """A byte-level BPE tokenizer and two shards of the same few functions over and over."""
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import PreTrainedTokenizerFast
-
     root = tmp_path_factory.mktemp("corpus")
-    bpe = Tokenizer(models.BPE())
-    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    bpe.decoder = decoders.ByteLevel()
-    bpe.train_from_iterator(CODE * 5, trainers.BpeTrainer(vocab_size=300, special_tokens=["<|endoftext|>"],
-                                                          initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
-    tok = PreTrainedTokenizerFast(tokenizer_object=bpe, eos_token="<|endoftext|>")
-    tok.save_pretrained(root / "tokenizer")
+    pq.write_table(pa.table({"text": CODE * 5}), root / "code.parquet")
+    train_tokenizer([str(root / "code.parquet")], 300, str(root / "tokenizer"))
+    tok = AutoTokenizer.from_pretrained(root / "tokenizer")
     docs = [tok(c)["input_ids"] + [tok.eos_token_id] for c in CODE]
     rng = np.random.default_rng(0)
     shards = [write_shard(root / f"shard-{i}", np.concatenate([docs[j] for j in rng.integers(0, 3, 150)]),
@@ -191,7 +188,7 @@ def test_loss_falls(trained):
 
 
 def test_export_gives_the_trainers_logits(trained, corpus):
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoModelForCausalLM
 
     export = trained["export"]
     model = AutoModelForCausalLM.from_pretrained(export).eval()

