@@ -1,4 +1,5 @@
-# Two commands: `make demo` and `make test`. Both create .venv when it is missing.
+# `make demo`, `make test`, `make paper`. Each creates .venv when it is missing; `make test` and
+# `make paper` install graphviz (for the DAG drawings) when it is missing and apt-get can.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -6,8 +7,10 @@ STAMP := $(VENV)/.installed
 DEMO_TARGET ?= all
 CORES ?= 2
 PYTEST_ARGS ?=
+PAPER_CONFIG ?= configs/demo.yaml
+PAPER_ARGS ?= --cores $(CORES)
 
-.PHONY: demo test lint clean
+.PHONY: demo test lint paper graphviz clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,8 +21,20 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/snakemake --configfile configs/demo.yaml --cores $(CORES) $(DEMO_TARGET)
 
-test: $(STAMP)
+test: $(STAMP) graphviz
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The archive for the paper (results/paper/): brings the run of PAPER_CONFIG up to date, then writes
+# its graphs, report, manifest and sources. On a cluster: PAPER_CONFIG=config.yaml PAPER_ARGS="--profile slurm".
+paper: $(STAMP) graphviz
+	$(BIN)/snakemake --configfile $(PAPER_CONFIG) $(PAPER_ARGS)
+	$(BIN)/python -m phi1repro.archive --configfile $(PAPER_CONFIG)
+
+graphviz:
+	@command -v dot >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+		DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q graphviz; } || \
+		echo "graphviz is missing: install it (apt-get install graphviz) for make paper and its tests"
 
 lint: $(STAMP)
 	$(BIN)/snakemake --lint

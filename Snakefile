@@ -41,6 +41,11 @@ rule all:
         expand("results/benchmarks/{benchmark}.jsonl", benchmark=BENCHMARKS),
         "results/decontam/report.json",
         expand("results/decontam/exercises.tau-{tau}.parquet", tau=DECONTAM_TAUS),
+        "results/tokens/stats.json",
         expand("results/checkpoints/{model}", model=MODELS),
         expand("results/{model}/{benchmark}.json", model=EVALUATE_MODELS, benchmark=EVALUATE_BENCHMARKS),
     default_target: True
+
+
+# Last, when every rule is defined: each script rule's `code` param (see rules/common.smk).
+track_code(workflow.rules)

@@ -41,7 +41,7 @@ rule annotate_labels:
         "results/quality/annotation_sample.parquet",
     output:
         labels="results/quality/labels.parquet",
-        stats="results/quality/labels.stats.json",
+        stats=report("results/quality/labels.stats.json", category="Annotation", labels={"file": "labels"}),
     params:
         annotate=config["annotate"],
     log:

@@ -6,7 +6,7 @@ rule benchmarks_prepare:
         benchmark_source_input,
     output:
         problems="results/benchmarks/{benchmark}.jsonl",
-        stats="results/benchmarks/{benchmark}.stats.json",
+        stats=report("results/benchmarks/{benchmark}.stats.json", category="Benchmarks", labels={"benchmark": "{benchmark}"}),
     params:
         source=lambda wildcards: BENCHMARKS[wildcards.benchmark]["source"],
         sha256=lambda wildcards: BENCHMARKS[wildcards.benchmark]["sha256"],

@@ -1,3 +1,4 @@
+import functools
 import glob
 import os
 import re
@@ -135,8 +136,14 @@ def decontam_match_files(dataset, suffix="parquet"):
     return [f"results/decontam/matches/{dataset}/{decontam_file_stem(f)}.{suffix}" for f in DECONTAM_SOURCES[dataset][1]]
 
 
+@functools.cache
+def decontam_files(dataset):
+    """File stem -> file, for a dataset that is decontaminated."""
+    return {decontam_file_stem(f): f for f in DECONTAM_SOURCES[dataset][1]}
+
+
 def decontam_data_input(wildcards):
-    files = {decontam_file_stem(f): f for f in DECONTAM_SOURCES[wildcards.dataset][1]}
+    files = decontam_files(wildcards.dataset)
     if wildcards.file not in files:
         raise ValueError(f"{wildcards.dataset} has no file {wildcards.file!r} (it has {', '.join(files)})")
     return files[wildcards.file]
@@ -165,6 +172,7 @@ def _stem(path):
     return os.path.basename(path).removesuffix(".parquet")
 
 
+@functools.cache  # once per dataset: a dry run at paper scale asks for every one of thousands of shards
 def token_sources(dataset):
     """Shard name -> parquet file, for a training dataset."""
     if dataset == "codetextbook":
@@ -185,6 +193,7 @@ def token_index_files(dataset):
 
 MODELS = config["models"]
 SIZES = config["sizes"]
+TRAINING_DATASETS = sorted({recipe["dataset"] for recipe in MODELS.values()})
 for _name, _recipe in MODELS.items():
     if _recipe["size"] not in SIZES:
         raise config_error(CONFIG_SOURCE, {f"models.{_name}.size": (
@@ -204,6 +213,16 @@ def train_recipe(wildcards):
         **{k: train[k] for k in ("seq_len", "micro_batch", "precision", "zero_stage", "attention", "compile", "dropout",
                                  "grad_clip", "seed", "checkpoint_every", "log_every")},
     }
+
+
+def train_resources():
+    """What a training job asks of the cluster. One node: `gpu` GPUs (the Slurm executor's --gpus). Several:
+    `gres` GPUs on each (--gres is per node) and the srun launcher; `launcher=srun` forces it on one node."""
+    train = config["train"]
+    nodes, gpus = train["nodes"], train["gpus"]
+    per_node = {"gres": f"gpu:{gpus}"} if nodes > 1 and gpus else {"gpu": gpus}
+    return {**per_node, "nodes": nodes, "launcher": "srun" if nodes > 1 else "torchrun",
+            "mem_mb": train["mem_mb"], "runtime": train["runtime_min"]}
 
 
 def train_inputs(wildcards):
@@ -239,3 +258,18 @@ def evaluate_decoding(wildcards):
 
 def evaluate_execution(wildcards):
     return EVALUATE["execution"]
+
+
+# ---- code: edits to the package count, not only a rule's own script ----
+
+from phi1repro.codeversion import CodeIndex
+
+
+def track_code(rules):
+    """Give every script rule a `code` param, the digest of its script and of the phi1repro modules the
+    script reaches: an edit to either reruns the rule, and the digest is recorded with its outputs."""
+    code = CodeIndex(workflow.basedir)
+    for each in rules:
+        if each.script:
+            script = each.basedir.join(each.script).get_path_or_uri(secret_free=True)
+            each.set_params(code=f"code:{code.digest(script)}")

@@ -74,7 +74,7 @@ rule corpus_stats:
         clusters="results/corpus/dedup/clusters.json",
         dedup=corpus_shard_files("results/corpus/dedup", "stats.json"),
     output:
-        "results/corpus/stats.json",
+        report("results/corpus/stats.json", category="Corpus", labels={"file": "stats"}),
     log:
         "logs/corpus/stats.log",
     conda:

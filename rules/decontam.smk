@@ -50,7 +50,7 @@ rule decontam_report:
         stats=[f for dataset in DECONTAM["datasets"] for f in decontam_match_files(dataset, "stats.json")],
         benchmarks=DECONTAM_BENCHMARKS,
     output:
-        json="results/decontam/report.json",
+        json=report("results/decontam/report.json", category="Decontamination", labels={"file": "report"}),
         markdown="results/decontam/report.md",
         plot=report("results/decontam/plots/similarity.png", category="Decontamination"),
     params:

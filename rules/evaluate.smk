@@ -59,7 +59,8 @@ rule evaluate_score:
         problems="results/benchmarks/{benchmark}.jsonl",
         self_check="results/evaluate/selfcheck/{benchmark}.json",
     output:
-        result="results/{model}/{benchmark}.json",
+        result=report("results/{model}/{benchmark}.json", category="Evaluation",
+                      labels={"model": "{model}", "benchmark": "{benchmark}"}),
         problems="results/{model}/{benchmark}.problems.jsonl",
     params:
         execution=evaluate_execution,

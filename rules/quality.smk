@@ -41,7 +41,8 @@ rule quality_classifier:
         embeddings="results/quality/embeddings/annotation_sample.parquet",
     output:
         model="results/quality/classifier.joblib",
-        metrics="results/quality/classifier_metrics.json",
+        metrics=report("results/quality/classifier_metrics.json", category="Quality filter",
+                       labels={"file": "classifier metrics"}),
         roc=report("results/quality/plots/roc.png", category="Quality filter"),
         histogram=report("results/quality/plots/score_histogram.png", category="Quality filter"),
     params:
@@ -107,7 +108,7 @@ rule quality_filter_stats:
         shards=corpus_shard_files("results/filtered", "stats.json"),
         threshold="results/quality/threshold.json",
     output:
-        "results/filtered/stats.json",
+        report("results/filtered/stats.json", category="Quality filter", labels={"file": "filtered stats"}),
     log:
         "logs/quality/filter_stats.log",
     conda:

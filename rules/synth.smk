@@ -42,7 +42,7 @@ rule synth_stats:
         textbooks=synth_part_files("textbooks", "stats.json"),
         exercises=synth_part_files("exercises", "stats.json"),
     output:
-        "results/synthetic/stats.json",
+        report("results/synthetic/stats.json", category="Synthetic data", labels={"file": "stats"}),
     log:
         "logs/synth/stats.log",
     conda:
@@ -56,8 +56,9 @@ rule synth_diversity:
         textbooks=synth_part_files("textbooks"),
         exercises=synth_part_files("exercises"),
     output:
-        report="results/synthetic/diversity.json",
-        plots=directory("results/synthetic/plots"),
+        report=report("results/synthetic/diversity.json", category="Synthetic data", labels={"file": "diversity"}),
+        plots=report(directory("results/synthetic/plots"), patterns=["{dataset}/{name}.png"], category="Synthetic data",
+                     labels={"dataset": "{dataset}", "plot": "{name}"}),
     params:
         vocabularies={
             "textbooks": {c: SYNTH_TEXTBOOKS[f"{c}s"] for c in ("topic", "audience", "style")},

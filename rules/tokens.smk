@@ -32,3 +32,16 @@ rule tokens_pack:
         "../envs/train.yaml"
     script:
         "../scripts/tokens_pack.py"
+
+
+rule tokens_stats:
+    input:
+        **{dataset: token_index_files(dataset) for dataset in TRAINING_DATASETS},
+    output:
+        report("results/tokens/stats.json", category="Tokens", labels={"file": "stats"}),
+    log:
+        "logs/tokens/stats.log",
+    conda:
+        "../envs/train.yaml"
+    script:
+        "../scripts/tokens_stats.py"

@@ -3,24 +3,30 @@ Debian's packages, a cpu and a gpu partition, two fake GPUs through gres. The cl
 started here when the tests run as root with apt (as in CI), and stopped by its PIDs afterwards;
 elsewhere the tests skip, saying why."""
 
+import contextlib
 import json
 import os
 import re
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
+import tarfile
 import time
 from pathlib import Path
 
 import pytest
 import yaml
 
-from test_workflow import REPO, SNAKEMAKE, job_counts
+from phi1repro.archive import manifest_differences, manifest_rows, read_manifest
+from test_workflow import SNAKEMAKE, job_counts
 
 pytestmark = pytest.mark.slow
 
 PACKAGES = ("munge", "slurmctld", "slurmd", "slurm-client")
+CONF_FILES = ("/etc/slurm/slurm.conf", "/etc/slurm/gres.conf")
+BACKUP = ".before-phi1repro-tests"
 PID_FILES = ("/run/slurmd.pid", "/run/slurmctld.pid", "/run/munge/munged.pid")
 SLURM_CONF = """\
 ClusterName=local
@@ -46,7 +52,10 @@ JobCompType=jobcomp/none
 ReturnToService=2
 MinJobAge=600
 GresTypes=gpu
-NodeName={host} CPUs={cpus} RealMemory={memory_mb} Gres=gpu:2 State=UNKNOWN
+# The node says it has 8 CPUs and 64 GB whatever the machine has, so the profile's requests (2 CPUs and
+# 8 GB for a data job) fit four jobs at once, as on a real node; config_overrides lets slurmd accept that.
+SlurmdParameters=config_overrides
+NodeName={host} CPUs=8 RealMemory=64000 Gres=gpu:2 State=UNKNOWN
 PartitionName=cpu Nodes={host} Default=YES MaxTime=INFINITE State=UP
 PartitionName=gpu Nodes={host} Default=NO MaxTime=INFINITE State=UP
 """
@@ -79,9 +88,11 @@ def start_cluster() -> str:
     except OSError:
         with open("/etc/hosts", "a") as hosts:
             hosts.write(f"127.0.0.1 {host}\n")
-    memory_mb = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text())[1]) // 1024 * 9 // 10
     Path("/etc/slurm").mkdir(exist_ok=True)
-    Path("/etc/slurm/slurm.conf").write_text(SLURM_CONF.format(host=host, cpus=os.cpu_count(), memory_mb=memory_mb))
+    for conf in CONF_FILES:
+        if Path(conf).exists():
+            Path(conf).rename(conf + BACKUP)
+    Path("/etc/slurm/slurm.conf").write_text(SLURM_CONF.format(host=host))
     Path("/etc/slurm/gres.conf").write_text(GRES_CONF.format(host=host))
     for directory in ("/var/spool/slurmctld", "/var/spool/slurmd", "/var/log/slurm", "/run/munge"):
         Path(directory).mkdir(parents=True, exist_ok=True)
@@ -106,6 +117,8 @@ def start_cluster() -> str:
 
 
 def stop_cluster() -> None:
+    """Stop the daemons by their PIDs and put back the config found: with a slurm.conf whose controller
+    is down, every later `snakemake` waits ~10 s on `scontrol show config` (the Slurm plugin's probe)."""
     for pid_file in PID_FILES:
         try:
             pid = int(Path(pid_file).read_text())
@@ -118,6 +131,10 @@ def stop_cluster() -> None:
             except OSError:
                 break
             time.sleep(0.2)
+    for conf in CONF_FILES:
+        Path(conf).unlink(missing_ok=True)
+        if Path(conf + BACKUP).exists():
+            Path(conf + BACKUP).rename(conf)
 
 
 @pytest.fixture(scope="module")
@@ -136,30 +153,114 @@ def test_gpu_partition_allocates_a_gpu(cluster):
     assert done.stdout.strip() == "0"
 
 
-def test_the_demo_through_the_slurm_profile(cluster, tmp_path):
-    """The repository's slurm profile, with the status command this accounting-free cluster needs,
-    runs the demo (asking one GPU for training and generation); every job but the local ones is a
-    Slurm job, and training ran on the gpu partition with a GPU."""
-    profile = yaml.safe_load((REPO / "slurm/config.yaml").read_text())
+def test_the_demo_rebuilt_from_its_archive_through_the_slurm_profile(cluster, demo_run, tmp_path):
+    """The paper archive of the local demo run, unpacked, runs through the repository's slurm profile
+    (with the status command this accounting-free cluster needs, and one GPU for training, launched by
+    srun, and for generation): every job but the local ones is a Slurm job, training ran on the gpu
+    partition with a GPU, and every deterministic output has the bytes of the local run."""
+    with tarfile.open(demo_run["workdir"] / "results/paper/source.tar.gz") as tar:
+        tar.extractall(tmp_path / "source", filter="tar")
+    source, workdir = tmp_path / "source", tmp_path / "work"
+    profile = yaml.safe_load((source / "slurm/config.yaml").read_text())
     profile.update({"slurm-status-command": "squeue", "slurm-init-seconds-before-status-checks": 2, "jobs": 4,
                     "slurm-keep-successful-logs": True})
+    profile["set-resources"]["train"].update({"gpu": 1, "launcher": "srun"})
+    profile["set-resources"]["evaluate_generate"]["gpu"] = 1
     (tmp_path / "profile").mkdir()
     (tmp_path / "profile/config.yaml").write_text(yaml.safe_dump(profile))
-    demo = yaml.safe_load((REPO / "configs/demo.yaml").read_text())
-    demo["train"] = {**demo.get("train", {}), "gpus": 1}
-    demo["evaluate"]["generation"]["gpus"] = 1
-    (tmp_path / "config.yaml").write_text(yaml.safe_dump(demo))
-    command = [str(SNAKEMAKE), "results/phi1/humaneval.json", "-s", str(REPO / "Snakefile"), "-d", str(tmp_path),
-               "--profile", str(tmp_path / "profile"), "--configfile", str(tmp_path / "config.yaml")]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=3600, cwd=tmp_path)
+    command = [str(SNAKEMAKE), "-s", str(source / "Snakefile"), "-d", str(workdir),
+               "--profile", str(tmp_path / "profile"), "--configfile", str(source / "config.run.yaml")]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=3600, cwd=source)
     assert done.returncode == 0, done.stdout[-5000:] + done.stderr[-5000:]
 
     planned = job_counts(done.stdout + done.stderr)
-    submitted = {p.name.removeprefix("rule_") for p in (tmp_path / ".snakemake/slurm_logs").iterdir()}
+    submitted = {p.name.removeprefix("rule_") for p in (workdir / ".snakemake/slurm_logs").iterdir()}
     assert submitted == set(planned) - {"all"}, (planned, submitted)
     for model in ("phi1_base", "phi1"):
-        launch = json.loads((tmp_path / f"results/checkpoints/{model}/training.json").read_text())["launch"]
+        launch = json.loads((workdir / f"results/checkpoints/{model}/training.json").read_text())["launch"]
         assert launch["SLURM_JOB_ID"] and launch["SLURM_JOB_PARTITION"] == "gpu"
         assert launch["CUDA_VISIBLE_DEVICES"] == "0"
-    result = json.loads((tmp_path / "results/phi1/humaneval.json").read_text())
+    assert "srun --overlap --nodes=1" in (workdir / "logs/train/phi1.log").read_text()
+    result = json.loads((workdir / "results/phi1/humaneval.json").read_text())
     assert result["n_problems"] == 164 and result["provenance"]["generation"]["checkpoint_sha256"]
+
+    local = read_manifest(demo_run["workdir"] / "results/paper/manifest.tsv")
+    rebuilt = manifest_rows(workdir)
+    assert manifest_differences(local, rebuilt) == []
+    assert sum(row["deterministic"] for row in rebuilt) > 100
+
+
+def slurm_jobs() -> list[tuple[str, str, str]]:
+    """(job id, comment, state) of every queued or running job; the executor's comment names the rule."""
+    out = subprocess.run(["squeue", "-h", "-o", "%i|%k|%T"], capture_output=True, text=True).stdout
+    return [tuple(line.split("|")) for line in out.splitlines() if line.count("|") == 2]
+
+
+def test_killed_jobs_lose_only_their_own_work(cluster, demo_run, tmp_path):
+    """A synthetic-data job killed mid-run: the next run redoes that part alone, and the teacher calls it
+    had made are answered by the cache. A training job killed hard, as by a node failure: the
+    profile's retry resumes it from its newest checkpoint."""
+    profile = yaml.safe_load((demo_run["source"] / "slurm/config.yaml").read_text())
+    profile.update({"slurm-status-command": "squeue", "slurm-init-seconds-before-status-checks": 2, "jobs": 2,
+                    "keep-going": True})
+    demo = yaml.safe_load(demo_run["config"].read_text())
+    demo["teacher"]["offline"] = {"latency_ms": 2000}  # ~10 s for an exercise part: time to kill one
+    workdir = tmp_path / "work"
+
+    def snakemake_run(*targets, retries):
+        (tmp_path / "profile").mkdir(exist_ok=True)
+        (tmp_path / "profile/config.yaml").write_text(yaml.safe_dump({**profile, "retries": retries}))
+        (tmp_path / "config.yaml").write_text(yaml.safe_dump(demo))
+        return subprocess.Popen([str(SNAKEMAKE), *targets, "-s", str(demo_run["source"] / "Snakefile"), "-d",
+                                 str(workdir), "--profile", str(tmp_path / "profile"),
+                                 "--configfile", str(tmp_path / "config.yaml")],
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+    def kill_when(rule, ready, signal_name):
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline:
+            running = [job for job, comment, state in slurm_jobs() if comment.startswith(f"rule_{rule}") and state == "RUNNING"]
+            if running and ready():
+                run("scancel", f"--signal={signal_name}", "--full", running[0])
+                return
+            time.sleep(0.5)
+        raise AssertionError(f"no {rule} job to kill")
+
+    def cached_answers():
+        try:
+            with contextlib.closing(sqlite3.connect(next((workdir / ".cache").glob("teacher-offline-*.sqlite")))) as db:
+                return db.execute("SELECT count(*) FROM responses").fetchone()[0]
+        except (StopIteration, sqlite3.Error):
+            return 0
+
+    first = snakemake_run("results/synthetic/stats.json", retries=0)
+    kill_when("synth_exercises", lambda: cached_answers() >= 600, "KILL")  # a part done, the next one underway
+    output = first.communicate(timeout=1800)[0]
+    assert first.returncode != 0, output[-3000:]
+    lost = [p for p in range(4) if not (workdir / f"results/synthetic/exercises/{p:05d}.parquet").exists()]
+    assert len(lost) == 1, (lost, output[-3000:])
+
+    plan = subprocess.run([str(SNAKEMAKE), "-n", "results/synthetic/stats.json", "-s",
+                           str(demo_run["source"] / "Snakefile"), "-d", str(workdir),
+                           "--configfile", str(tmp_path / "config.yaml")], capture_output=True, text=True)
+    assert job_counts(plan.stdout) == {"synth_exercises": 1, "synth_stats": 1}, plan.stdout[-3000:]
+    second = snakemake_run("results/synthetic/stats.json", retries=0)
+    output = second.communicate(timeout=1800)[0]
+    assert second.returncode == 0, output[-3000:]
+    redone = json.loads((workdir / f"results/synthetic/exercises/{lost[0]:05d}.stats.json").read_text())
+    assert redone["requests_cached"] > 0, redone
+
+    # Training: from the finished demo's tokens and phi1_base, a longer phi1, hard-killed after a checkpoint.
+    demo["teacher"] = yaml.safe_load(demo_run["config"].read_text())["teacher"]
+    demo["models"]["phi1"]["steps"] = 100  # checkpointed every 20 steps
+    shutil.copytree(demo_run["workdir"] / "results", workdir / "results", dirs_exist_ok=True)
+    shutil.copytree(demo_run["workdir"] / ".snakemake/metadata", workdir / ".snakemake/metadata", dirs_exist_ok=True)
+    runs = workdir / "results/runs/phi1"
+    earlier = set(runs.iterdir())
+    third = snakemake_run("results/checkpoints/phi1", retries=2)
+    kill_when("train", lambda: any((run / "latest").exists() for run in set(runs.iterdir()) - earlier), "KILL")
+    output = third.communicate(timeout=1800)[0]
+    assert third.returncode == 0, output[-3000:]
+    log = (workdir / "logs/train/phi1.log").read_text()
+    assert re.search(r"resuming at step [1-9]\d* of 100", log), log[-3000:]
+    assert json.loads((workdir / "results/checkpoints/phi1/training.json").read_text())["steps"] == 100

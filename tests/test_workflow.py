@@ -1,11 +1,14 @@
 """The corpus stage through Snakemake: tiny configs in a temporary directory, the demo's dry run, lint,
 and the errors a user sees for bad config and bad input."""
 
+import contextlib
 import inspect
 import json
+import os
 import re
 import subprocess
 import sys
+import tarfile
 import textwrap
 from pathlib import Path
 
@@ -13,6 +16,7 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
+from phi1repro.archive import read_manifest
 from test_readers import stack_row, write_stack
 from test_stackexchange import answer, question, write_posts
 
@@ -25,8 +29,8 @@ MBPP = REPO.parent / "shared/data/mbpp/mbpp.jsonl"
 needs_mbpp = pytest.mark.skipif(not MBPP.exists(), reason="needs ../shared/data/mbpp beside the repository")
 
 
-def snakemake(workdir, *args, config=None):
-    cmd = [str(SNAKEMAKE), "-s", str(REPO / "Snakefile"), "-d", str(workdir), "--cores", "2", *args]
+def snakemake(workdir, *args, config=None, snakefile=REPO / "Snakefile"):
+    cmd = [str(SNAKEMAKE), "-s", str(snakefile), "-d", str(workdir), "--cores", "2", *args]
     if config is not None:  # last: --configfile takes every value after it
         path = Path(workdir) / "config.yaml"
         path.write_text(yaml.safe_dump(config))
@@ -117,77 +121,146 @@ def test_demo_dry_run_lists_every_job(tmp_path):
         "quality_classifier": 1, "quality_score": 4, "quality_threshold": 1, "quality_filter": 4,
         "quality_filter_stats": 1, "synth_textbooks": 4, "synth_exercises": 4, "synth_stats": 1, "synth_diversity": 1,
         "benchmarks_prepare": 1, "decontam_match": 12, "decontam_prune": 4, "decontam_report": 1,
-        "tokenizer": 1, "tokens_pack": 12, "train": 2, "evaluate_selfcheck": 1, "evaluate_generate": 2,
+        "tokenizer": 1, "tokens_pack": 12, "tokens_stats": 1, "train": 2, "evaluate_selfcheck": 1, "evaluate_generate": 2,
         "evaluate_score": 2,
     }
 
 
-def test_demo_runs_offline_and_a_new_threshold_reruns_only_the_filter(tmp_path):
-    demo = yaml.safe_load((REPO / "configs/demo.yaml").read_text())
-    run = snakemake(tmp_path, config=demo)
-    assert run.returncode == 0, run.stdout + run.stderr
-    stats = json.loads((tmp_path / "results/quality/labels.stats.json").read_text())
+def test_demo_runs_offline(demo_run):
+    workdir = demo_run["workdir"]
+    demo = yaml.safe_load(demo_run["config"].read_text())
+    stats = json.loads((workdir / "results/quality/labels.stats.json").read_text())
     assert stats["records"] == stats["labelled"] == 200 and stats["cost_usd"] > 0
-    metrics = json.loads((tmp_path / "results/quality/classifier_metrics.json").read_text())
+    metrics = json.loads((workdir / "results/quality/classifier_metrics.json").read_text())
     assert metrics["n_train"] + metrics["n_test"] == 200
-    assert all((tmp_path / "results/quality/plots" / p).exists() for p in ("roc.png", "retained_tokens.png"))
-    kept = json.loads((tmp_path / "results/filtered/stats.json").read_text())
+    assert all((workdir / "results/quality/plots" / p).exists() for p in ("roc.png", "retained_tokens.png"))
+    kept = json.loads((workdir / "results/filtered/stats.json").read_text())
     assert 0 < kept["tokens_out"] < kept["tokens_in"] and kept["files_in"] == 539
-    assert "Nothing to be done" in snakemake(tmp_path, "-n", config=demo).stdout
 
-    synthetic = json.loads((tmp_path / "results/synthetic/stats.json").read_text())
+    synthetic = json.loads((workdir / "results/synthetic/stats.json").read_text())
     assert synthetic["textbooks"]["tokens"] >= 160_000 and synthetic["textbooks"]["failures"] == {}
     assert synthetic["exercises"]["requested"] == 2000 and 0 < synthetic["exercises"]["rejected_total"] < 200
-    diversity = json.loads((tmp_path / "results/synthetic/diversity.json").read_text())
+    diversity = json.loads((workdir / "results/synthetic/diversity.json").read_text())
     assert diversity["exercises"]["names"]["unique_share"] == 1.0 and diversity["exercises"]["imports"]["modules"]
     assert diversity["textbooks"]["coverage"]["topic"]["vocabulary_used"] > 0.9
-    assert (tmp_path / "results/synthetic/plots/exercises/imports.png").exists()
+    assert (workdir / "results/synthetic/plots/exercises/imports.png").exists()
 
-    report = json.loads((tmp_path / "results/decontam/report.json").read_text())
+    report = json.loads((workdir / "results/decontam/report.json").read_text())
     assert report["problems_compared"] == {"humaneval": 164}
     assert report["datasets"]["exercises"]["items"] == synthetic["exercises"]["valid"]
     assert report["datasets"]["code"]["items"] == kept["files_out"] and not report["datasets"]["code"]["embedding"]
     for tau in ("0.95", "0.9", "0.85", "0.8"):
-        pruned = pq.read_metadata(tmp_path / f"results/decontam/exercises.tau-{tau}.parquet").num_rows
+        pruned = pq.read_metadata(workdir / f"results/decontam/exercises.tau-{tau}.parquet").num_rows
         assert pruned == report["pruning"]["by_tau"][tau]["kept"]
         assert len(report["humaneval_subsets"][tau]["similar"]) + len(report["humaneval_subsets"][tau]["non_similar"]) == 164
-    assert (tmp_path / "results/decontam/plots/similarity.png").exists()
+    assert (workdir / "results/decontam/plots/similarity.png").exists()
 
+    tokens = json.loads((workdir / "results/tokens/stats.json").read_text())["datasets"]
+    assert tokens["codeexercises"]["documents"] == synthetic["exercises"]["valid"]
+    assert tokens["codetextbook"]["shards"] == 8 and tokens["codetextbook"]["tokens"] > 0
     for model in ("phi1_base", "phi1"):
-        training = json.loads((tmp_path / f"results/checkpoints/{model}/training.json").read_text())
+        training = json.loads((workdir / f"results/checkpoints/{model}/training.json").read_text())
         assert training["steps"] == demo["models"][model]["steps"]
-        assert (tmp_path / f"results/checkpoints/{model}/model.safetensors").exists()
-    result = json.loads((tmp_path / "results/phi1/humaneval.json").read_text())
+        assert (workdir / f"results/checkpoints/{model}/model.safetensors").exists()
+    result = json.loads((workdir / "results/phi1/humaneval.json").read_text())
     assert result["n_problems"] == 164 and result["n_samples_per_problem"] == 1 and 0 <= result["pass@1"] <= 1
     assert sum(result["outcomes"].values()) == 164 and result["provenance"]["self_check"]["references_passed"] == 164
     generation = result["provenance"]["generation"]
     assert generation["checkpoint_sha256"] and generation["decoding"]["temperature"] == 0.0
-    assert len((tmp_path / "results/phi1/humaneval.problems.jsonl").read_text().splitlines()) == 164
-    # A new finetuning learning rate retrains and re-evaluates phi1 only.
-    changed = {**demo, "models": {**demo["models"], "phi1": {**demo["models"]["phi1"], "lr": 5.0e-4}}}
-    evaluate_one = {"evaluate_generate": 1, "evaluate_score": 1}
-    assert job_counts(snakemake(tmp_path, "-n", config=changed).stdout) == {"train": 1, **evaluate_one, "all": 1}
-    # Longer timeouts re-execute the samples and the self-check; nothing is generated again.
-    changed = {**demo, "evaluate": {**demo["evaluate"], "execution": {"workers": 2, "timeout_s": 10.0}}}
-    assert job_counts(snakemake(tmp_path, "-n", config=changed).stdout) == {
-        "evaluate_selfcheck": 1, "evaluate_score": 2, "all": 1}
+    assert len((workdir / "results/phi1/humaneval.problems.jsonl").read_text().splitlines()) == 164
 
+
+def test_a_dry_run_plans_exactly_what_a_change_touches(demo_run):
+    """After the complete demo: each change plans exactly its own jobs and those downstream."""
+    source, workdir = demo_run["source"], demo_run["workdir"]
+    demo = yaml.safe_load(demo_run["config"].read_text())
+
+    def plan(config=demo):
+        run = snakemake(workdir, "-n", snakefile=source / "Snakefile", config=config)
+        assert run.returncode == 0, run.stdout + run.stderr
+        return {} if "Nothing to be done" in run.stdout else job_counts(run.stdout)
+
+    assert plan() == {}
+    # the demo's tokenizer learns from CodeTextbook, so a new filter retrains the tokenizer
+    retrain = {"tokenizer": 1, "tokens_pack": 12, "tokens_stats": 1, "train": 2, "evaluate_generate": 2,
+               "evaluate_score": 2}
     changed = {**demo, "filter": {"target_token_share": 0.3}}
-    plan = job_counts(snakemake(tmp_path, "-n", config=changed).stdout)
-    # the demo's tokenizer learns from CodeTextbook
-    retrain = {"tokenizer": 1, "tokens_pack": 12, "train": 2, "evaluate_generate": 2, "evaluate_score": 2}
-    assert plan == {"quality_threshold": 1, "quality_filter": 4, "quality_filter_stats": 1, "decontam_match": 4,
-                    "decontam_report": 1, **retrain, "all": 1}
-
+    assert plan(changed) == {"quality_threshold": 1, "quality_filter": 4, "quality_filter_stats": 1,
+                             "decontam_match": 4, "decontam_report": 1, **retrain, "all": 1}
+    # a new finetuning learning rate retrains and re-evaluates phi1 only
+    changed = {**demo, "models": {**demo["models"], "phi1": {**demo["models"]["phi1"], "lr": 5.0e-4}}}
+    assert plan(changed) == {"train": 1, "evaluate_generate": 1, "evaluate_score": 1, "all": 1}
+    # a new textbook teacher writes the textbooks again, and not the annotation
     changed = {**demo, "synth": {**demo["synth"], "textbooks": {**demo["synth"]["textbooks"], "model": "gpt-4"}}}
-    plan = job_counts(snakemake(tmp_path, "-n", config=changed).stdout)
-    assert plan == {"synth_textbooks": 4, "synth_stats": 1, "synth_diversity": 1, "decontam_match": 4,
-                    "decontam_report": 1, **retrain, "all": 1}
-
-    # A new tau prunes once more; nothing is matched again.
+    assert plan(changed) == {"synth_textbooks": 4, "synth_stats": 1, "synth_diversity": 1, "decontam_match": 4,
+                             "decontam_report": 1, **retrain, "all": 1}
+    # longer timeouts re-execute the samples and the self-check; nothing is generated again
+    changed = {**demo, "evaluate": {**demo["evaluate"], "execution": {"workers": 2, "timeout_s": 10.0}}}
+    assert plan(changed) == {"evaluate_selfcheck": 1, "evaluate_score": 2, "all": 1}
+    # a new tau prunes once more; nothing is matched again
     changed = {**demo, "decontam": {**demo["decontam"], "ast": {"taus": [0.95, 0.9, 0.85, 0.8, 0.99]}}}
-    plan = job_counts(snakemake(tmp_path, "-n", config=changed).stdout)
-    assert plan == {"decontam_prune": 1, "decontam_report": 1, "all": 1}
+    assert plan(changed) == {"decontam_prune": 1, "decontam_report": 1, "all": 1}
+
+    # an edited script: its rule and what is downstream
+    with edited(source / "scripts/quality_threshold.py"):
+        assert plan() == {"quality_threshold": 1, "quality_filter": 4, "quality_filter_stats": 1, "decontam_match": 4,
+                          "decontam_report": 1, **retrain, "all": 1}
+        table = subprocess.run([sys.executable, "-m", "phi1repro.plan", "-s", str(source / "Snakefile"),
+                                "-d", str(workdir), "--configfile", str(demo_run["config"])],
+                               capture_output=True, text=True, timeout=600)
+        assert table.returncode == 0, table.stderr
+        assert re.search(r"^quality_threshold\s+1\s+code changed$", table.stdout, re.M), table.stdout
+        assert re.search(r"^quality_filter\s+4\s+input from quality_threshold$", table.stdout, re.M), table.stdout
+        assert re.search(r"^total\s+32$", table.stdout, re.M), table.stdout
+    # an edited library module: the rules whose scripts reach it, and what is downstream
+    with edited(source / "phi1repro/evaluate/generate.py"):
+        assert plan() == {"evaluate_generate": 2, "evaluate_score": 2, "all": 1}
+    assert plan() == {}
+
+
+@contextlib.contextmanager
+def edited(path):
+    """`path` with a line appended, put back afterwards with its old modification time."""
+    text, stat = path.read_text(), path.stat()
+    path.write_text(text + "# an edit\n")
+    try:
+        yield
+    finally:
+        path.write_text(text)
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+
+
+def test_the_paper_archive_is_complete(demo_run):
+    workdir = demo_run["workdir"]
+    paper = workdir / "results/paper"
+    for config in ("demo", "paper"):
+        for graph in ("rulegraph", "dag"):
+            for fmt in ("dot", "svg", "pdf"):
+                assert (paper / "graphs" / config / f"{graph}.{fmt}").stat().st_size > 0, (config, graph, fmt)
+    assert "corpus_read" in (paper / "graphs/paper/rulegraph.dot").read_text()
+    assert "data/mbpp/mbpp.jsonl" in (paper / "graphs/paper/PLACEHOLDERS").read_text()
+    report = (paper / "report.html").read_text()
+    for registered in ("roc.png", "stats.json", "training.json", "humaneval.json", "similarity.png", "imports.png"):
+        assert registered in report, registered
+
+    manifest = read_manifest(paper / "manifest.tsv")
+    outputs = {p.relative_to(workdir).as_posix() for p in (workdir / "results").rglob("*")
+               if p.is_file() and not p.is_relative_to(paper)}
+    assert {row["path"] for row in manifest} == outputs
+    by_path = {row["path"]: row for row in manifest}
+    model = by_path["results/checkpoints/phi1/model.safetensors"]
+    assert model["rule"] == "train" and model["deterministic"] == "True" and len(model["code"]) == 64
+    assert by_path["results/corpus/stats.json"]["deterministic"] == "False"
+    assert all(row["sha256"] and row["params_sha256"] for row in manifest)
+
+    with tarfile.open(paper / "source.tar.gz") as tar:
+        names = set(tar.getnames())
+        source_info = json.loads(tar.extractfile("SOURCE.json").read())
+        requirements = tar.extractfile("requirements.txt").read().decode()
+    assert {"Snakefile", "rules/common.smk", "scripts/train.py", "phi1repro/train/trainer.py", "config.run.yaml",
+            "requirements.txt", "SOURCE.json", "slurm/config.yaml"} <= names
+    assert re.search(r"^snakemake==\d", requirements, re.M) and re.search(r"^torch==\d", requirements, re.M)
+    assert source_info["config"] == "config.run.yaml" and source_info["snakemake"]
 
 
 def test_lint_is_clean():

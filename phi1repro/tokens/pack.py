@@ -121,3 +121,16 @@ def open_tokens(index_path: str | os.PathLike, verify: bool = False) -> np.ndarr
         empty.flags.writeable = False
         return empty
     return np.memmap(path, dtype=TOKEN_DTYPE, mode="r", shape=(index["tokens"],))
+
+
+def summarize_indexes(datasets: dict[str, list[str]], out: str | os.PathLike) -> dict:
+    """The tokens stage's stats: per training dataset, its shards, documents and tokens."""
+    summary = {}
+    for dataset, paths in datasets.items():
+        indexes = [read_index(path) for path in paths]
+        summary[dataset] = {
+            "shards": len(indexes),
+            **{key: sum(index[key] for index in indexes) for key in ("documents", "skipped_empty", "tokens")},
+        }
+    write_json(out, {"datasets": summary})
+    return summary
