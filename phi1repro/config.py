@@ -46,12 +46,30 @@ def _message(error: jsonschema.ValidationError) -> str:
 
 
 def validate_config(config: dict, schema_path: str | Path, source: str = "config") -> dict:
-    """Validate `config` in place, filling in defaults; raise ConfigError naming every bad key."""
+    """Validate `config` in place, filling in defaults and sorting its keys; raise ConfigError naming
+    every bad key."""
     schema = yaml.safe_load(Path(schema_path).read_text())
     errors = sorted(_Validator(schema).iter_errors(config), key=lambda e: list(map(str, e.absolute_path)))
     if errors:
         raise config_error(source, {_key_path(e.absolute_path): _message(e) for e in errors})
+    sort_keys(config)
     return config
+
+
+def sort_keys(value) -> None:
+    """Sort every mapping's keys, in place, at any depth. Snakemake compares a job's params as text, so
+    the same settings in another order (a reordered file, a default filled in) would rerun the job."""
+    if isinstance(value, dict):
+        items = sorted(value.items(), key=lambda item: str(item[0]))
+        value.clear()
+        value.update(items)
+        children = list(value.values())
+    elif isinstance(value, list):
+        children = value
+    else:
+        return
+    for child in children:
+        sort_keys(child)
 
 
 def config_error(source: str, problems: dict[str, str]) -> ConfigError:

@@ -91,7 +91,7 @@ def plan_table(jobs: list[Job]) -> str:
     """One row per (rule, reason), in the order the dry run lists them, with a total."""
     producers = {f: job.rule for job in jobs for f in job.files("output")}
     rows = Counter((job.rule, short_reason(job, producers)) for job in jobs)
-    width = max([len("rule"), *(len(rule) for rule, _ in rows)])
+    width = max([len("total"), *(len(rule) for rule, _ in rows)])
     lines = [f"{'rule':<{width}}  {'jobs':>5}  reason"]
     lines += [f"{rule:<{width}}  {count:>5}  {reason}" for (rule, reason), count in rows.items()]
     lines.append(f"{'total':<{width}}  {len(jobs):>5}")

@@ -32,7 +32,7 @@ def demo_run(tmp_path_factory):
     write_source_archive(repo, repo / "configs/demo.yaml", root / "source.tar.gz")
     with tarfile.open(root / "source.tar.gz") as tar:
         tar.extractall(source, filter="tar")
-    config = source / "config.run.yaml"
+    config = source / "configs/demo.yaml"
     snakemake = [sys.executable, "-m", "snakemake", "-s", str(source / "Snakefile"), "-d", str(workdir)]
     run = subprocess.run([*snakemake, "--cores", "2", "--configfile", str(config)], capture_output=True, text=True,
                          timeout=3600)
