@@ -14,6 +14,7 @@ After a complete run it writes, under results/paper/:
 
 The manifest is read from Snakemake's own records in .snakemake/metadata: each output's rule and the
 params it was made with, so the archive says how each file was made, not how it would be made now.
+`python -m phi1repro.archive --compare MANIFEST -d RUN` checks a rebuild against an archive.
 """
 
 from __future__ import annotations
@@ -284,19 +285,32 @@ def build_archive(repo: Path, workdir: Path, config: Path, paper_config: Path, t
     return out
 
 
+def compare(manifest: Path, workdir: Path) -> int:
+    """Print where the run in `workdir` differs from `manifest` (a rebuild's check); 1 if it does."""
+    differences = manifest_differences(read_manifest(manifest), manifest_rows(workdir))
+    print("\n".join(differences) or f"{workdir} matches {manifest}")
+    return 1 if differences else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("targets", nargs="*", default=["all"], help="what the run built (default: all)")
-    parser.add_argument("--configfile", type=Path, required=True, help="the config of the run to archive")
+    parser.add_argument("--configfile", type=Path, help="the config of the run to archive")
     parser.add_argument("--directory", "-d", type=Path, default=Path("."), help="the run's working directory")
     parser.add_argument("--snakefile", "-s", type=Path, default=None, help="default: the repository's")
     parser.add_argument("--paper-config", type=Path, default=None, help="default: config.yaml beside the Snakefile")
+    parser.add_argument("--compare", type=Path, metavar="MANIFEST",
+                        help="instead of archiving, compare the run with an archive's manifest.tsv")
     args = parser.parse_args(argv)
     repo = (args.snakefile or Path(__file__).resolve().parents[1] / "Snakefile").resolve().parent
     try:
+        if args.compare:
+            return compare(args.compare, args.directory.resolve())
+        if args.configfile is None:
+            parser.error("--configfile is required to archive a run")
         out = build_archive(repo, args.directory.resolve(), args.configfile.resolve(),
                             (args.paper_config or repo / "config.yaml").resolve(), args.targets)
-    except (ArchiveError, InputError) as e:
+    except (ArchiveError, InputError, OSError) as e:
         print(f"archive: {e}", file=sys.stderr)
         return 1
     print(out)

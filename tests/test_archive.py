@@ -12,6 +12,7 @@ import pytest
 
 from phi1repro.archive import (SOURCE_LIST, ArchiveError, build_archive, manifest_differences, manifest_rows,
                                read_manifest, write_manifest, write_source_archive)
+from phi1repro.archive import main as archive_main
 from phi1repro.errors import InputError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -93,3 +94,19 @@ def test_an_unfinished_run_is_not_archived(tmp_path):
     with pytest.raises(ArchiveError, match="is not complete; run the workflow with .*demo.yaml first"):
         build_archive(REPO, tmp_path, REPO / "configs/demo.yaml", REPO / "config.yaml", ["all"])
     assert not (tmp_path / "results/paper/manifest.tsv").exists()
+
+
+def test_a_rebuild_is_compared_with_the_archived_manifest(finished, tmp_path, capsys):
+    write_manifest(manifest_rows(finished), tmp_path / "manifest.tsv")
+    assert archive_main(["--compare", str(tmp_path / "manifest.tsv"), "-d", str(finished)]) == 0
+    assert "matches" in capsys.readouterr().out
+    weights = finished / "results/model/weights"
+    original = weights.read_bytes()
+    weights.write_bytes(b"other weights\n")
+    try:
+        assert archive_main(["--compare", str(tmp_path / "manifest.tsv"), "-d", str(finished)]) == 1
+        assert capsys.readouterr().out.startswith("results/model/weights: sha256 ")
+    finally:
+        weights.write_bytes(original)
+    assert archive_main(["--compare", str(tmp_path / "missing.tsv"), "-d", str(finished)]) == 1
+    assert "missing.tsv" in capsys.readouterr().err
