@@ -187,7 +187,8 @@ def test_the_demo_rebuilt_from_its_archive_through_the_slurm_profile(cluster, de
     local = read_manifest(demo_run["workdir"] / "results/paper/manifest.tsv")
     rebuilt = manifest_rows(workdir)
     assert manifest_differences(local, rebuilt) == []
-    assert sum(row["deterministic"] for row in rebuilt) > 100
+    deterministic = {row["path"] for row in rebuilt if row["deterministic"]}
+    assert {"results/checkpoints/phi1/model.safetensors", "results/phi1/samples/humaneval.jsonl"} <= deterministic
 
 
 def slurm_jobs() -> list[tuple[str, str, str]]:
