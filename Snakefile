@@ -24,6 +24,7 @@ include: "rules/decontam.smk"
 include: "rules/tokens.smk"
 include: "rules/train.smk"
 include: "rules/evaluate.smk"
+include: "rules/paper.smk"
 
 
 localrules:
@@ -44,6 +45,7 @@ rule all:
         "results/tokens/stats.json",
         expand("results/checkpoints/{model}", model=MODELS),
         expand("results/{model}/{benchmark}.json", model=EVALUATE_MODELS, benchmark=EVALUATE_BENCHMARKS),
+        PAPER_TARGETS,
     default_target: True
 
 

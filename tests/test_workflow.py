@@ -120,9 +120,10 @@ def test_demo_dry_run_lists_every_job(tmp_path):
         "annotate_sample": 1, "annotate_labels": 1, "quality_embed": 4, "quality_embed_sample": 1,
         "quality_classifier": 1, "quality_score": 4, "quality_threshold": 1, "quality_filter": 4,
         "quality_filter_stats": 1, "synth_textbooks": 4, "synth_exercises": 4, "synth_stats": 1, "synth_diversity": 1,
-        "benchmarks_prepare": 1, "decontam_match": 12, "decontam_prune": 4, "decontam_report": 1,
-        "tokenizer": 1, "tokens_pack": 12, "tokens_stats": 1, "train": 2, "evaluate_selfcheck": 1, "evaluate_generate": 2,
-        "evaluate_score": 2,
+        "benchmarks_prepare": 2, "decontam_match": 12, "decontam_prune": 4, "decontam_report": 1,
+        "tokenizer": 1, "tokens_pack": 20, "tokens_stats": 1, "train": 13, "evaluate_selfcheck": 2,
+        "evaluate_generate": 16, "evaluate_score": 16, "paper_grade": 3, "paper_figure_2_1": 1, "paper_table_1": 1,
+        "paper_table_2": 1, "paper_table_3": 1, "paper_figure_3_1": 1,
     }
 
 
@@ -181,25 +182,30 @@ def test_a_dry_run_plans_exactly_what_a_change_touches(demo_run):
         return {} if "Nothing to be done" in run.stdout else job_counts(run.stdout)
 
     assert plan() == {}
-    # the demo's tokenizer learns from CodeTextbook, so a new filter retrains the tokenizer
-    retrain = {"tokenizer": 1, "tokens_pack": 12, "tokens_stats": 1, "train": 2, "evaluate_generate": 2,
-               "evaluate_score": 2}
+    # the figures and tables that show scores
+    scores = {"paper_figure_2_1": 1, "paper_table_1": 1, "paper_table_2": 1, "paper_table_3": 1}
+    # the demo's tokenizer learns from CodeTextbook, so a new filter retrains the tokenizer and every model
+    retrain = {"tokenizer": 1, "tokens_pack": 20, "tokens_stats": 1, "train": 13, "evaluate_generate": 16,
+               "evaluate_score": 16, "paper_grade": 3, **scores}
     changed = {**demo, "filter": {"target_token_share": 0.3}}
     assert plan(changed) == {"quality_threshold": 1, "quality_filter": 4, "quality_filter_stats": 1,
                              "decontam_match": 4, "decontam_report": 1, **retrain, "all": 1}
-    # a new finetuning learning rate retrains and re-evaluates phi1 only
+    # a new finetuning learning rate retrains phi1 and its retrainings on pruned exercises (Table 3), and
+    # evaluates them again (phi1 on HumanEval and Table 2's problems)
     changed = {**demo, "models": {**demo["models"], "phi1": {**demo["models"]["phi1"], "lr": 5.0e-4}}}
-    assert plan(changed) == {"train": 1, "evaluate_generate": 1, "evaluate_score": 1, "all": 1}
+    assert plan(changed) == {"train": 5, "evaluate_generate": 6, "evaluate_score": 6, "paper_grade": 1, **scores,
+                             "all": 1}
     # a new textbook teacher writes the textbooks again, and not the annotation
     changed = {**demo, "synth": {**demo["synth"], "textbooks": {**demo["synth"]["textbooks"], "model": "gpt-4"}}}
     assert plan(changed) == {"synth_textbooks": 4, "synth_stats": 1, "synth_diversity": 1, "decontam_match": 4,
-                             "decontam_report": 1, **retrain, "all": 1}
-    # longer timeouts re-execute the samples and the self-check; nothing is generated again
+                             "decontam_report": 1, "paper_figure_3_1": 1, **retrain, "all": 1}
+    # longer timeouts re-execute the samples and the self-checks; nothing is generated or graded again
     changed = {**demo, "evaluate": {**demo["evaluate"], "execution": {"workers": 2, "timeout_s": 10.0}}}
-    assert plan(changed) == {"evaluate_selfcheck": 1, "evaluate_score": 2, "all": 1}
-    # a new tau prunes once more; nothing is matched again
+    assert plan(changed) == {"evaluate_selfcheck": 2, "evaluate_score": 16, **scores, "all": 1}
+    # a new tau prunes once more and retrains phi1 on that set for Table 3; nothing is matched again
     changed = {**demo, "decontam": {**demo["decontam"], "ast": {"taus": [0.95, 0.9, 0.85, 0.8, 0.99]}}}
-    assert plan(changed) == {"decontam_prune": 1, "decontam_report": 1, "all": 1}
+    assert plan(changed) == {"decontam_prune": 1, "decontam_report": 1, "tokens_pack": 1, "tokens_stats": 1,
+                             "train": 1, "evaluate_generate": 1, "evaluate_score": 1, "paper_table_3": 1, "all": 1}
 
     # an edited script: its rule and what is downstream
     with edited(source / "scripts/quality_threshold.py"):
@@ -211,11 +217,55 @@ def test_a_dry_run_plans_exactly_what_a_change_touches(demo_run):
         assert table.returncode == 0, table.stderr
         assert re.search(r"^quality_threshold\s+1\s+code changed$", table.stdout, re.M), table.stdout
         assert re.search(r"^quality_filter\s+4\s+input from quality_threshold$", table.stdout, re.M), table.stdout
-        assert re.search(r"^total\s+32$", table.stdout, re.M), table.stdout
+        assert re.search(r"^total\s+86$", table.stdout, re.M), table.stdout
     # an edited library module: the rules whose scripts reach it, and what is downstream
     with edited(source / "phi1repro/evaluate/generate.py"):
-        assert plan() == {"evaluate_generate": 2, "evaluate_score": 2, "all": 1}
+        assert plan() == {"evaluate_generate": 16, "evaluate_score": 16, "paper_grade": 3, **scores, "all": 1}
+    with edited(source / "phi1repro/paper/figures.py"):
+        assert plan() == {"paper_figure_2_1": 1, "paper_figure_3_1": 1, "all": 1}
     assert plan() == {}
+
+
+def test_the_papers_figures_and_tables_at_demo_scale(demo_run):
+    workdir = demo_run["workdir"]
+    demo = yaml.safe_load(demo_run["config"].read_text())
+    paper = workdir / "results/paper"
+    for name in ("figure_2_1", "figure_3_1"):
+        assert (paper / f"{name}.png").read_bytes()[:4] == b"\x89PNG" and (paper / f"{name}.pdf").read_bytes()[:4] == b"%PDF"
+    figure = json.loads((paper / "figure_2_1.json").read_text())
+    assert figure["scale"].startswith("demo scale")
+    groups = demo["paper"]["figure_2_1"]["groups"]
+    assert [g["label"] for g in figure["groups"]] == [g["label"] for g in groups]
+    for drawn, configured in zip(figure["groups"], groups):
+        assert {d: bar["model"] for d, bar in drawn["bars"].items()} == configured["bars"]
+        assert all(0 <= bar["ours"] <= 100 and bar["tokens_seen"] > 0 for bar in drawn["bars"].values())
+    assert figure["groups"][2]["bars"]["codeexercises"]["paper"] == 50.6
+
+    def rows(table):
+        return json.loads((paper / f"{table}.json").read_text())["rows"]
+
+    table_1 = rows("table_1")
+    assert [r[0] for r in table_1] == demo["paper"]["table_1"]["models"] + ["phi-1 (paper)", "phi-1-base (paper)",
+                                                                          "phi-1-small (paper)"]
+    assert all(len(r) == 5 for r in table_1) and "| Model | Size | Training tokens |" in (paper / "table_1.md").read_text()
+    assert r"\begin{tabular}{lllll}" in (paper / "table_1.tex").read_text()
+
+    table_2 = json.loads((paper / "table_2.json").read_text())
+    assert [r[0] for r in table_2["rows"]] == demo["paper"]["table_2"]["models"]
+    assert all(g["samples"] == g["graded"] == 50 and g["failures"] == {} for g in table_2["grades"].values())
+    assert "offline teacher" in table_2["headers"][2]
+
+    report = json.loads((workdir / "results/decontam/report.json").read_text())
+    table_3 = rows("table_3")
+    assert len(table_3) == 4 * 3
+    for tau, subset, count, *_ in table_3:
+        subsets = report["humaneval_subsets"][tau]
+        expected = {"similar": subsets["similar"], "non-similar": subsets["non_similar"]}.get(subset)
+        assert int(count) == (len(expected) if expected is not None else 164), (tau, subset)
+    for tau in ("0.95", "0.9", "0.85", "0.8"):
+        retrained = json.loads((workdir / f"results/checkpoints/phi1.tau-{tau}/training.json").read_text())
+        assert retrained["data"][0]["index"] == f"results/tokens/codeexercises.tau-{tau}/exercises.json"
+        assert retrained["init_from"] == "results/checkpoints/phi1_base"
 
 
 @contextlib.contextmanager
@@ -240,14 +290,18 @@ def test_the_paper_archive_is_complete(demo_run):
     assert "corpus_read" in (paper / "graphs/paper/rulegraph.dot").read_text()
     assert "data/mbpp/mbpp.jsonl" in (paper / "graphs/paper/PLACEHOLDERS").read_text()
     report = (paper / "report.html").read_text()
-    for registered in ("roc.png", "stats.json", "training.json", "humaneval.json", "similarity.png", "imports.png"):
+    for registered in ("roc.png", "stats.json", "training.json", "humaneval.json", "similarity.png", "imports.png",
+                       "figure_2_1.png", "figure_3_1.png", "table_1.md", "table_2.md", "table_3.md",
+                       "unconventional.graded.json"):
         assert registered in report, registered
 
     manifest = read_manifest(paper / "manifest.tsv")
-    # every file under results/ but the archive itself, DeepSpeed's run directories and Snakemake's markers
+    # every file under results/ but the archive's own, DeepSpeed's run directories and Snakemake's markers
+    archive = [paper / name for name in ("graphs", "report.html", "manifest.tsv", "source.tar.gz")]
     outputs = {p.relative_to(workdir).as_posix() for p in (workdir / "results").rglob("*")
                if p.is_file() and p.name != ".snakemake_timestamp"
-               and not p.is_relative_to(paper) and not p.is_relative_to(workdir / "results/runs")}
+               and not any(p.is_relative_to(a) for a in archive) and not p.is_relative_to(workdir / "results/runs")}
+    assert "results/paper/figure_2_1.pdf" in outputs and "results/paper/table_3.tex" in outputs
     assert {row["path"] for row in manifest} == outputs
     by_path = {row["path"]: row for row in manifest}
     model = by_path["results/checkpoints/phi1/model.safetensors"]

@@ -27,8 +27,9 @@ from pathlib import Path
 from ..benchmarks import FIELDS, mbpp_split, read_records
 from ..errors import InputError
 
-BENCHMARKS = ("humaneval", "mbpp")
-PROMPTS = {"humaneval": ("humaneval",), "mbpp": ("docstring", "harness")}  # the first is the default
+BENCHMARKS = ("humaneval", "mbpp", "unconventional")  # unconventional: Table 2's problems, in HumanEval's format
+PROMPTS = {"humaneval": ("humaneval",), "mbpp": ("docstring", "harness"),
+           "unconventional": ("humaneval",)}  # the first is the default
 # Stop sequences: Codex's for HumanEval (the model writes a function body), and
 # bigcode-evaluation-harness's for its MBPP prompt (the model writes whole functions).
 BODY_STOP = ["\nclass", "\ndef", "\n#", "\nif", "\nprint"]
@@ -75,7 +76,7 @@ def load_tasks(path: str | Path, benchmark: str, prompt: str | None = None) -> d
         for field, kind in FIELDS[benchmark].items():
             if not isinstance(record.get(field), kind):
                 raise InputError(path, f"{item}: field {field!r} is missing or not a {kind.__name__}")
-        if benchmark == "humaneval":
+        if benchmark != "mbpp":
             task = humaneval_task(record)
         elif mbpp_split(record["task_id"]) == "test":
             task = mbpp_task(record, prompt, f"{path}: {item}")

@@ -47,6 +47,7 @@ from typing import Any, Protocol
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from .grader import GradingGenerator
 from .messages import Messages, last_user_text, message_text
 from .rubric import ANNOTATION_MARKER, educational_value, extract_code
 from .synthetic import ExerciseGenerator, TextbookGenerator
@@ -136,7 +137,7 @@ class FallbackGenerator:
         )
 
 
-GENERATORS: list[Generator] = [AnnotationGenerator(), TextbookGenerator(), ExerciseGenerator()]
+GENERATORS: list[Generator] = [AnnotationGenerator(), GradingGenerator(), TextbookGenerator(), ExerciseGenerator()]
 """The generators, in order; the first whose `matches` is true answers. Append new ones here."""
 FALLBACK: Generator = FallbackGenerator()
 

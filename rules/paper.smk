@@ -1,0 +1,115 @@
+# The paper's figures and tables (results/paper/), from the models and reports the other stages build,
+# beside the numbers the paper reports (phi1repro/paper/reference.py).
+
+
+rule paper_figure_2_1:
+    input:
+        paper_inputs("figure_2_1"),
+    output:
+        png=report("results/paper/figure_2_1.png", category="Paper", labels={"item": "Figure 2.1"}),
+        pdf="results/paper/figure_2_1.pdf",
+        data="results/paper/figure_2_1.json",
+    params:
+        groups=FIGURE_2_1_GROUPS,
+        models=paper_models("figure_2_1"),
+        scale=PAPER["scale"],
+    log:
+        "logs/paper/figure_2_1.log",
+    conda:
+        "../envs/corpus.yaml"
+    script:
+        "../scripts/paper_figure_2_1.py"
+
+
+rule paper_table_1:
+    input:
+        paper_inputs("table_1"),
+    output:
+        markdown=report("results/paper/table_1.md", category="Paper", labels={"item": "Table 1"}),
+        latex="results/paper/table_1.tex",
+        data="results/paper/table_1.json",
+    params:
+        models=paper_models("table_1"),
+        scale=PAPER["scale"],
+    log:
+        "logs/paper/table_1.log",
+    conda:
+        "../envs/corpus.yaml"
+    script:
+        "../scripts/paper_table_1.py"
+
+
+rule paper_grade:
+    wildcard_constraints:
+        model=MODEL_NAMES,
+    input:
+        samples="results/{model}/samples/unconventional.jsonl",
+        problems="results/benchmarks/unconventional.jsonl",
+    output:
+        grades="results/{model}/unconventional.grades.jsonl",
+        summary=report("results/{model}/unconventional.graded.json", category="Paper",
+                       labels={"item": "Table 2 grades", "model": "{model}"}),
+    params:
+        grader=PAPER["table_2"]["grader"],
+    log:
+        "logs/paper/grade/{model}.log",
+    conda:
+        "../envs/teacher.yaml"
+    script:
+        "../scripts/paper_grade.py"
+
+
+rule paper_table_2:
+    input:
+        paper_inputs("table_2"),
+        grades=expand("results/{model}/unconventional.graded.json", model=PAPER_MODELS["table_2"]),
+    output:
+        markdown=report("results/paper/table_2.md", category="Paper", labels={"item": "Table 2"}),
+        latex="results/paper/table_2.tex",
+        data="results/paper/table_2.json",
+    params:
+        models=paper_models("table_2"),
+        grader=PAPER["table_2"]["grader"]["model"] + (" asked of the offline teacher" if config["teacher"]["base_url"] == "offline" else ""),
+        scale=PAPER["scale"],
+    log:
+        "logs/paper/table_2.log",
+    conda:
+        "../envs/corpus.yaml"
+    script:
+        "../scripts/paper_table_2.py"
+
+
+rule paper_table_3:
+    input:
+        unpack(table_3_inputs),
+    output:
+        markdown=report("results/paper/table_3.md", category="Paper", labels={"item": "Table 3"}),
+        latex="results/paper/table_3.tex",
+        data="results/paper/table_3.json",
+    params:
+        base=PRUNED_BASE,
+        taus=DECONTAM_TAUS,
+        scale=PAPER["scale"],
+    log:
+        "logs/paper/table_3.log",
+    conda:
+        "../envs/corpus.yaml"
+    script:
+        "../scripts/paper_table_3.py"
+
+
+rule paper_figure_3_1:
+    input:
+        "results/synthetic/diversity.json",
+    output:
+        png=report("results/paper/figure_3_1.png", category="Paper", labels={"item": "Figure 3.1"}),
+        pdf="results/paper/figure_3_1.pdf",
+    params:
+        min_count=PAPER["figure_3_1"]["min_count"],
+        scale=PAPER["scale"],
+    log:
+        "logs/paper/figure_3_1.log",
+    conda:
+        "../envs/corpus.yaml"
+    script:
+        "../scripts/paper_figure_3_1.py"
