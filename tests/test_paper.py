@@ -156,6 +156,11 @@ def run(tmp_path_factory):
     return tmp, spec
 
 
+def test_the_config_names_the_papers_groups_of_figure_2_1():
+    group = yaml.safe_load(SCHEMA_PATH.read_text())["properties"]["paper"]["properties"]["figure_2_1"]
+    assert group["properties"]["groups"]["items"]["properties"]["paper"]["enum"] == [None, *FIGURE_2_1]
+
+
 def test_figure_2_1_draws_ours_beside_the_papers(run, tmp_path):
     tmp, spec = run
     groups = [{"label": "1.3B", "paper": "1.3B, 51-76B tokens",

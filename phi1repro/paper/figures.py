@@ -4,6 +4,7 @@ across CodeExercises), as PNG and PDF, with the data drawn written beside them a
 from __future__ import annotations
 
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 
 from ..errors import InputError
 from ..io import atomic_path, read_json, write_json
@@ -47,9 +48,9 @@ def figure_2_1(groups: list[dict], models: dict[str, dict], scale: str, png: str
     ax = fig.subplots()
     ticks = []
     for x, group in enumerate(data):
-        drawn = [(d, bar) for d, bar in group["bars"].items() if bar.get("ours") is not None or bar["paper"] is not None]
-        for i, (dataset, bar) in enumerate(drawn):
-            centre = x + (i - (len(drawn) - 1) / 2) * 2 * BAR
+        bars = group["bars"]
+        for i, (dataset, bar) in enumerate(bars.items()):
+            centre = x + (i - (len(bars) - 1) / 2) * 2 * BAR
             colour = DATASETS[dataset][1]
             if bar.get("ours") is not None:
                 low, high = bar["ci95"]
@@ -68,9 +69,9 @@ def figure_2_1(groups: list[dict], models: dict[str, dict], scale: str, png: str
     ax.set_ylabel("HumanEval pass@1 (%)")
     ax.set_ylim(0, max(60.0, *(bar.get("ours") or 0 for group in data for bar in group["bars"].values())) + 8)
     ax.set_title(f"HumanEval pass@1 by training data, model size and tokens seen ({scale})", fontsize=10)
-    handles = [ax.bar(0, 0, 0, color=colour, label=name) for name, colour in DATASETS.values()]
-    handles += [ax.bar(0, 0, 0, color="white", edgecolor="black", label="ours (95% interval)"),
-                ax.bar(0, 0, 0, color="white", edgecolor="black", hatch="///", alpha=0.4, label="paper")]
+    handles = [Patch(color=colour, label=name) for name, colour in DATASETS.values()]
+    handles += [Patch(facecolor="white", edgecolor="black", label="ours (95% interval)"),
+                Patch(facecolor="white", edgecolor="black", hatch="///", alpha=0.4, label="paper")]
     ax.legend(handles=handles, fontsize=7, loc="upper left")
     fig.text(0.01, 0.0, FIGURE_2_1_NOTE, fontsize=6, ha="left", va="bottom", wrap=True)
     fig.get_layout_engine().set(rect=(0, 0.05, 1, 0.95))
