@@ -31,10 +31,11 @@ resources = snakemake.resources
 nodes = resources.get("nodes", 1)
 gpus = resources.get("gpu") or int(str(resources.get("gres", "gpu:0")).rsplit(":", 1)[-1])
 if resources.get("launcher") == "srun":
-    # One torchrun per node; they meet at the allocation's first node, known only inside the srun task.
+    # One torchrun per node; they meet at the allocation's first node, known only inside the srun task,
+    # on a port of the job's own: two training jobs sharing a node must not join each other's rendezvous.
     torchrun = (f"{shlex.quote(sys.executable)} -m torch.distributed.run --nnodes={nodes} "
                 f"--nproc_per_node={max(gpus, 1)} --rdzv_backend=c10d --rdzv_id=$SLURM_JOB_ID "
-                '--rdzv_endpoint=$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n 1):29500 ')
+                '--rdzv_endpoint=$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n 1):$((20000 + SLURM_JOB_ID % 40000)) ')
     command = ["srun", "--overlap", f"--nodes={nodes}", "--ntasks-per-node=1", "bash", "-c", torchrun + shlex.join(train)]
 elif gpus:
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={gpus}", *train]
