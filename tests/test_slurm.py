@@ -28,14 +28,16 @@ PACKAGES = ("munge", "slurmctld", "slurmd", "slurm-client")
 CONF_FILES = ("/etc/slurm/slurm.conf", "/etc/slurm/gres.conf")
 BACKUP = ".before-phi1repro-tests"
 PID_FILES = ("/run/slurmd.pid", "/run/slurmctld.pid", "/run/munge/munged.pid")
+# The cluster's state, fresh for each start: a controller never recovers jobs of an earlier, interrupted test run.
+SPOOL = Path("/var/spool/phi1repro-tests")
 SLURM_CONF = """\
 ClusterName=local
 SlurmctldHost={host}
 SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge
-StateSaveLocation=/var/spool/slurmctld
-SlurmdSpoolDir=/var/spool/slurmd
+StateSaveLocation={spool}/slurmctld
+SlurmdSpoolDir={spool}/slurmd
 SlurmctldPidFile=/run/slurmctld.pid
 SlurmdPidFile=/run/slurmd.pid
 SlurmctldLogFile=/var/log/slurm/slurmctld.log
@@ -92,10 +94,11 @@ def start_cluster() -> str:
     for conf in CONF_FILES:
         if Path(conf).exists():
             Path(conf).rename(conf + BACKUP)
-    Path("/etc/slurm/slurm.conf").write_text(SLURM_CONF.format(host=host))
+    Path("/etc/slurm/slurm.conf").write_text(SLURM_CONF.format(host=host, spool=SPOOL))
     Path("/etc/slurm/gres.conf").write_text(GRES_CONF.format(host=host))
-    for directory in ("/var/spool/slurmctld", "/var/spool/slurmd", "/var/log/slurm", "/run/munge"):
-        Path(directory).mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(SPOOL, ignore_errors=True)
+    for directory in (SPOOL / "slurmctld", SPOOL / "slurmd", Path("/var/log/slurm"), Path("/run/munge")):
+        directory.mkdir(parents=True, exist_ok=True)
     key = Path("/etc/munge/munge.key")
     if not key.exists() or key.stat().st_size == 0:
         key.write_bytes(os.urandom(1024))
