@@ -175,8 +175,9 @@ def test_the_demo_rebuilt_from_its_archive_through_the_slurm_profile(cluster, de
     profile["set-resources"]["evaluate_generate"]["gpu"] = 1
     (tmp_path / "profile").mkdir()
     (tmp_path / "profile/config.yaml").write_text(yaml.safe_dump(profile))
-    command = [str(SNAKEMAKE), "-s", str(source / "Snakefile"), "-d", str(workdir),
-               "--profile", str(tmp_path / "profile"), "--configfile", str(source / "config.run.yaml"), *targets]
+    # the targets first: --configfile takes every value after it
+    command = [str(SNAKEMAKE), *targets, "-s", str(source / "Snakefile"), "-d", str(workdir),
+               "--profile", str(tmp_path / "profile"), "--configfile", str(source / "config.run.yaml")]
     done = subprocess.run(command, capture_output=True, text=True, timeout=3600, cwd=source)
     assert done.returncode == 0, done.stdout[-5000:] + done.stderr[-5000:]
 
