@@ -337,7 +337,7 @@ def test_lint_is_clean():
         (lambda c: c.update(synth={"textbooks": {"topics": ["loops", "loops"]}}), r"synth\.textbooks\.topics: .* non-unique"),
         (lambda c: c.update(decontam={"ast": {"taus": ["high"]}}), r"decontam\.ast\.taus\[0\]: 'high' is not of type"),
         (lambda c: c.update(decontam={"prune": {"benchmarks": ["mbpp"]}}),
-         r"decontam\.prune\.benchmarks: mbpp not configured under benchmarks \(configured: humaneval\)"),
+         r"decontam\.prune\.benchmarks: mbpp not configured under benchmarks \(configured: humaneval, unconventional\)"),
     ],
 )
 def test_bad_config_stops_at_parse_time_naming_the_key(tmp_path, corpus, edit, message):
