@@ -1,14 +1,23 @@
 """Run untrusted Python programs (teacher exercises, model completions) in isolated processes.
 
-A program is Python source. It passes when it runs to its end without an uncaught exception;
-one that ends early (sys.exit, SystemExit, os._exit, whatever the code) is "exited_early",
-never "passed". `Outcome.status` is one of STATUSES.
+A program is Python source, run one of two ways (`Outcome.status` is one of STATUSES):
+- to its end (a `str`): it passes when it runs to its end without an uncaught exception; one that
+  ends early (sys.exit, SystemExit, os._exit, whatever the code) is "exited_early", never
+  "passed". The exercise validator runs teacher exercises this way. The child that runs the
+  program writes the completion record, so a program that sets out to forge its own result can.
+- judged (a `Judged`): the program only defines functions, and its tests run in a second,
+  trusted process, the judge, that never executes the program. Each call the tests make is sent
+  to the program as plain data and its result comes back as plain data only (None, bool, int,
+  float, complex, str, bytes, and lists, tuples, dicts, sets and frozensets of them); the judge
+  compares. Anything else returned is "unserialisable_result", never a pass; an exception comes
+  back as its type and arguments. The verdict is the judge's alone: nothing the program writes,
+  and no way it exits, makes a pass. Benchmarks are scored this way.
 
 A `Sandbox` keeps `workers` zygote processes (`phi1repro/sandbox_zygote.py`). Each is a bare
 interpreter (`python -I -S`: no site-packages, no user site, no PYTHON* variables, no project
 on sys.path, and no site builtins such as exit() or help()) that has imported the commonly used
-standard library once and forks a child per program, so a program costs a fork rather than an
-interpreter start.
+standard library once and forks a child per program (and a judge), so a program costs a fork
+rather than an interpreter start.
 
 What is enforced, per program:
 - its own process: a crash, `os._exit` or a corrupted interpreter ends only the child;
@@ -18,6 +27,8 @@ What is enforced, per program:
 - a fresh empty working directory, also HOME and TMPDIR, removed afterwards;
 - an environment holding only HOME and TMPDIR: the parent's variables are not passed on;
 - stdin is /dev/null;
+- no capabilities, and the zygote, the judge and other programs are not dumpable: a program can
+  neither trace them nor read their memory or descriptors;
 - when it ends, everything it started is killed: its process group always and, inside a PID
   namespace, every process in it (so also descendants that left the group with setsid).
 
@@ -38,8 +49,7 @@ limit per file.
 
 What is not isolated: this is process isolation, not a virtual machine. A program runs as the
 user who runs the sandbox (mapped to root inside its user namespace, without privileges
-outside it) and can read every file that user can read. The completion record's nonce guards
-against accidents, not against a program that sets out to forge its own result.
+outside it) and can read every file that user can read.
 """
 
 from __future__ import annotations
@@ -68,7 +78,7 @@ from phi1repro.progress import progress
 log = logging.getLogger(__name__)
 
 STATUSES = ("passed", "assertion_failed", "exception", "syntax_error", "timeout", "out_of_memory", "killed",
-            "exited_early")
+            "exited_early", "unserialisable_result")
 STARTUP_TIMEOUT_S = 60.0  # for a zygote to import its modules and say it is ready
 ANSWER_GRACE_S = 10.0  # beyond the wall-time limit, for a zygote to clean up and answer
 _HEADER = struct.Struct(">I")
@@ -98,6 +108,20 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class Judged:
+    """A program judged by `tests` that run in a trusted process beside it (see the module docstring).
+    The tests call the program's `functions` by name, after `context` (trusted code they need, such
+    as HumanEval's helper functions) has run beside them; `references` name objects that the end of
+    the program builds and the tests pass to its functions by name."""
+
+    program: str
+    tests: str
+    functions: tuple[str, ...]
+    context: str = ""
+    references: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Outcome:
     """How a program ended, `status` being one of
     passed            it ran to its end
@@ -108,6 +132,7 @@ class Outcome:
     out_of_memory     a MemoryError, or a signal while 90% of the memory limit was resident
     killed            another signal, or its worker died
     exited_early      SystemExit or os._exit before its end
+    unserialisable_result  judged: a function returned something other than plain data
     and `detail` the exception type and message, the signal, exit status or limit. stdout and
     stderr are capped at `Limits.max_output_bytes` each."""
 
@@ -165,7 +190,7 @@ class Sandbox:
         """The pids of the worker processes (`unshare`, or the zygote itself without namespaces)."""
         return [worker.process.pid for worker in self._workers]
 
-    def run(self, programs: Sequence[str], desc: str = "execute") -> list[Outcome]:
+    def run(self, programs: Sequence[str | Judged], desc: str = "execute") -> list[Outcome]:
         """Run every program; their outcomes in input order."""
         if not programs:
             return []
@@ -195,18 +220,23 @@ class Sandbox:
                 future.result()
         return outcomes
 
-    def run_one(self, program: str) -> Outcome:
+    def run_one(self, program: str | Judged) -> Outcome:
         worker = self._idle.get()
         try:
             return self._execute(worker, program)
         finally:
             self._idle.put(worker)
 
-    def _execute(self, worker: _Zygote, program: str) -> Outcome:
+    def _execute(self, worker: _Zygote, program: str | Judged) -> Outcome:
         start = time.monotonic()
+        if isinstance(program, Judged):
+            judge = {"tests": program.tests, "functions": list(program.functions), "context": program.context,
+                     "references": list(program.references)}
+            request = {"program": program.program, "judge": judge, "limits": self._limits}
+        else:
+            request = {"program": program, "limits": self._limits}
         try:
-            answer = worker.ask({"program": program, "limits": self._limits},
-                                timeout_s=self.limits.timeout_s + ANSWER_GRACE_S)
+            answer = worker.ask(request, timeout_s=self.limits.timeout_s + ANSWER_GRACE_S)
         except _WorkerLost as lost:
             log.warning("%s; restarting it", lost)
             worker.restart()

@@ -1,4 +1,4 @@
-"""The worker side of `phi1repro.sandbox`: a zygote that forks one child per program.
+"""The worker side of `phi1repro.sandbox`: a zygote that forks the processes of each program.
 
 `Sandbox` starts this file's text as `python -I -S -c <text> <workdir root> [--read-only]`
 (under `unshare` where it can), so it must need nothing but the standard library. The zygote
@@ -9,19 +9,35 @@ if not why, then serves requests on its stdin/stdout, each a 4-byte big-endian l
 JSON object:
 
     ready {"ready": true, "read_only_fs": bool, "why_writable": str}
-    in    {"program": str, "limits": {Limits fields}}
+    in    {"program": str, "limits": {Limits fields}, "judge": null | {"tests", "functions", "context", "references"}}
     out   {"status": str, "detail": str, "stdout": str, "stderr": str, "seconds": float}
 
 For each request it forks a child that runs the program in a fresh `__main__` module, in its
-own session, in a fresh directory in the zygote's own, with resource limits. The child writes a
-completion record tagged with a per-run nonce to a dedicated pipe only once the program has
-run to its end (or raised), so a program that exits early never produces one. The zygote
-waits for the child up to the wall-time limit, then kills everything the program started,
-reaps, empties its own directory and answers.
+own session, in a fresh directory in the zygote's own, with resource limits and no capabilities.
+
+Without a judge the program passes when it runs to its end: the child writes a completion
+record tagged with a per-run nonce to a dedicated pipe once the program has run to its end (or
+raised), so a program that exits early never produces one.
+
+With a judge the program only defines functions; the verdict is the judge's. The zygote forks a
+second child, the judge, which never executes the program: it runs the benchmark's `context` and
+`tests` with each name in `functions` bound to a stand-in that sends the call's arguments to the
+program as plain data and rebuilds the result from the plain data that comes back (`to_plain`,
+`from_plain`). The program's child serves those calls and nothing else. The judge writes the
+verdict to a pipe that only it holds; it is not dumpable, so the program, without capabilities,
+can neither trace it nor open its memory or descriptors. Nothing the program writes or how it
+exits makes a pass: only tests that ran to their end in the judge do.
+
+The zygote waits (for the judge, if any) up to the wall-time limit, then kills everything the
+program started, reaps, empties its own directory and answers.
 """
 
+from __future__ import annotations
+
 import builtins
+import collections
 import ctypes
+import functools
 import gc
 import json
 import linecache
@@ -46,9 +62,13 @@ PRELOADED = (
     "decimal", "fractions", "operator", "copy", "enum",
 )
 HEADER = struct.Struct(">I")
-FILENAME = "<program>"
+FILENAME, CONTEXT_FILENAME, TESTS_FILENAME = "<program>", "<context>", "<tests>"
+ZYGOTE_FILENAME = "<string>"  # python -c
 DETAIL_CHARS = 2000  # a completion record's detail is cut to this length
 RECORD_BYTES = 1 << 16  # the tail of the completion pipe that is kept
+MAX_REPLY_BYTES = 16 << 20  # a larger result of a call is unserialisable_result
+MAX_DEPTH = 100  # plain data nested deeper is unserialisable
+BIG_INT = 1 << 63  # larger integers travel as hex, which has no digit limit
 CHUNK = 1 << 16
 NEAR_MEMORY_LIMIT = 0.9  # a child killed by a signal with this share of the memory limit resident ran out of memory
 HARMLESS_DEVICES = ("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom")  # all others are off limits
@@ -57,8 +77,15 @@ SYS_MOUNT_SETATTR = 442
 AT_FDCWD, AT_RECURSIVE = -100, 0x8000
 MOUNT_ATTR_RDONLY, MOUNT_ATTR_NODEV = 0x1, 0x4
 MS_BIND = 0x1000
-PR_CAPBSET_DROP = 24
+PR_SET_DUMPABLE, PR_CAPBSET_DROP = 4, 24
 LINUX_CAPABILITY_VERSION_3 = 0x20080522
+
+# A judge rebuilds the program's exceptions of these built-in types; StopIteration and
+# StopAsyncIteration are left out, since raised in a test they would end its iterations early.
+REBUILT_EXCEPTIONS = {name: kind for name, kind in vars(builtins).items() if isinstance(kind, type)
+                      and issubclass(kind, Exception) and not issubclass(kind, (StopIteration, StopAsyncIteration))}
+# How the program can fail before the tests start, as its child reports it to the judge.
+PROGRAM_FAILURES = ("syntax_error", "exception", "assertion_failed", "out_of_memory", "exited_early")
 
 libc = ctypes.CDLL(None, use_errno=True)
 
@@ -79,6 +106,9 @@ def main() -> None:
     os.dup2(devnull, 0)
     os.dup2(devnull, 1)
     os.close(devnull)
+    # Not dumpable, nor are the children it forks: a program cannot trace the zygote, a judge or
+    # another program, nor open their memory or descriptors, without CAP_SYS_PTRACE.
+    check(libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), "prctl(PR_SET_DUMPABLE)")
     for name in PRELOADED:
         try:
             __import__(name)
@@ -94,7 +124,8 @@ def main() -> None:
     read_only = not why_writable
     send(answers, {"ready": True, "read_only_fs": read_only, "why_writable": why_writable})
     while (request := receive(requests)) is not None:
-        send(answers, run(request["program"], request["limits"], own_root, contained, read_only, (requests, answers)))
+        run = run_judged if request.get("judge") else run_plain
+        send(answers, run(request, own_root, contained, read_only, (requests, answers)))
 
 
 def make_read_only_but(writable: str) -> str:
@@ -127,7 +158,13 @@ def mount_setattr(path: str, flags: int, attributes: MountAttr) -> None:
 
 
 def drop_capabilities() -> None:
-    """Drop every capability; with the bounding set empty, executing a program does not restore them."""
+    """Empty the capability bounding set where this process may (so that executing a program does
+    not restore any), then drop every capability."""
+    with open("/proc/sys/kernel/cap_last_cap") as file:
+        last_capability = int(file.read())
+    for capability in range(last_capability + 1):
+        if libc.prctl(PR_CAPBSET_DROP, ctypes.c_ulong(capability), 0, 0, 0) != 0:
+            break  # without CAP_SETPCAP: an unprivileged user, whose bounding set grants nothing on exec
     no_capabilities = (ctypes.c_uint32 * 6)()  # effective, permitted, inheritable, for two 32-bit words
     check(libc.capset(ctypes.byref(CapabilityHeader(LINUX_CAPABILITY_VERSION_3, 0)), no_capabilities), "capset")
 
@@ -139,11 +176,20 @@ def check(result: int, operation: str) -> None:
         raise OSError(error, f"{operation}: {os.strerror(error)}")
 
 
-def receive(fd: int) -> dict | None:
-    """The next request; None once the parent has closed the pipe (or died)."""
+def receive(fd: int, max_bytes: int | None = None) -> dict | None:
+    """The next message; None once the writer has closed the pipe (or died). A message over
+    `max_bytes` raises TooLarge, one that is not a JSON object ValueError."""
     header = read_exactly(fd, HEADER.size)
-    body = None if header is None else read_exactly(fd, HEADER.unpack(header)[0])
-    return None if body is None else json.loads(body)
+    if header is None:
+        return None
+    size = HEADER.unpack(header)[0]
+    if max_bytes is not None and size > max_bytes:
+        raise TooLarge(f"a reply of {size} bytes, over the limit of {max_bytes}")
+    body = read_exactly(fd, size)
+    message = None if body is None else json.loads(body)
+    if body is not None and not isinstance(message, dict):
+        raise ValueError("a message that is not a JSON object")
+    return message
 
 
 def read_exactly(fd: int, size: int) -> bytes | None:
@@ -158,44 +204,109 @@ def read_exactly(fd: int, size: int) -> bytes | None:
 
 def send(fd: int, message: dict) -> None:
     body = json.dumps(message).encode()
-    view = memoryview(HEADER.pack(len(body)) + body)
+    write_all(fd, HEADER.pack(len(body)) + body)
+
+
+def write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
     while view:
         view = view[os.write(fd, view):]
 
 
-def run(program: str, limits: dict, own_root: str, contained: bool, read_only: bool,
-        private_fds: tuple[int, int]) -> dict:
-    """Run one program in a forked child, in a fresh directory in `own_root` (emptied afterwards), and
-    classify how it ended."""
+def spawn(keep: tuple[int, ...], body) -> int:
+    """Fork a child that closes every descriptor but 0-2 and `keep`, then runs `body`."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            low = 3
+            for fd in sorted(keep):
+                os.closerange(low, fd)
+                low = fd + 1
+            os.closerange(low, resource.getrlimit(resource.RLIMIT_NOFILE)[1])
+            body()
+        except BaseException:  # setting up the child failed (the program's own errors are caught in execute)
+            traceback.print_exc()
+        os._exit(125)
+    return pid
+
+
+def run_plain(request: dict, own_root: str, contained: bool, read_only: bool, private_fds: tuple[int, int]) -> dict:
+    """Run one program in a forked child, in a fresh directory in `own_root` (emptied afterwards); it
+    passes when it runs to its end."""
+    program, limits = request["program"], request["limits"]
     workdir = tempfile.mkdtemp(dir=own_root)
     nonce = os.urandom(8).hex()
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
     record_r, record_w = os.pipe()
     start = time.monotonic()
-    pid = os.fork()
-    if pid == 0:
-        try:
-            for fd in (*private_fds, out_r, err_r, record_r):
-                os.close(fd)
-            child(program, limits, workdir, nonce, out_w, err_w, record_w, contained, read_only)
-        except BaseException:  # setting up the child failed (the program's own errors are caught in execute)
-            traceback.print_exc()
-        os._exit(125)
+    pid = spawn((out_w, err_w, record_w),
+                lambda: run_to_end(program, limits, workdir, nonce, out_w, err_w, record_w, contained))
     for fd in (out_w, err_w, record_w):
         os.close(fd)
     stdout, stderr = Capture(out_r, limits["max_output_bytes"]), Capture(err_r, limits["max_output_bytes"])
     record = Capture(record_r, RECORD_BYTES, keep_tail=True)  # the record comes last
-    captures = (stdout, stderr, record)
-    timed_out = not wait(pid, start + limits["timeout_s"], captures)
+    timed_out = not wait(pid, start + limits["timeout_s"], (stdout, stderr, record))
     seconds = time.monotonic() - start
-    status, usage = kill_and_reap(pid, contained)
+    [(status, usage)] = kill_and_reap((pid,), contained)
+    outcome = completion_record(finish(own_root, stdout, stderr, record), nonce, pid)
+    outcome = outcome or classify_death(status, usage, timed_out, limits)
+    return {**outcome, "seconds": seconds, **output(stdout, stderr)}
+
+
+def run_judged(request: dict, own_root: str, contained: bool, read_only: bool, private_fds: tuple[int, int]) -> dict:
+    """Run one program in a forked child that serves calls, and its tests in a second, the judge;
+    the verdict is the judge's (see the module docstring)."""
+    program, limits, judge = request["program"], request["limits"], request["judge"]
+    workdir = tempfile.mkdtemp(dir=own_root)
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    calls_r, calls_w = os.pipe()  # judge -> program
+    replies_r, replies_w = os.pipe()  # program -> judge
+    start = time.monotonic()
+    program_pid = spawn((out_w, err_w, calls_r, replies_w),
+                        lambda: serve_calls(program, limits, workdir, out_w, err_w, calls_r, replies_w, contained))
+    verdict_r, verdict_w = os.pipe()  # made after the program's fork: only the judge holds its end
+    judge_pid = spawn((err_w, calls_w, replies_r, verdict_w),
+                      lambda: run_tests(judge, limits, err_w, calls_w, replies_r, verdict_w))
+    for fd in (out_w, err_w, calls_r, calls_w, replies_r, replies_w, verdict_w):
+        os.close(fd)
+    stdout, stderr = Capture(out_r, limits["max_output_bytes"]), Capture(err_r, limits["max_output_bytes"])
+    verdict = Capture(verdict_r, RECORD_BYTES)
+    timed_out = not wait(judge_pid, start + limits["timeout_s"], (stdout, stderr, verdict))
+    seconds = time.monotonic() - start
+    (program_status, program_usage), (judge_status, judge_usage) = kill_and_reap((program_pid, judge_pid), contained)
+    record = finish(own_root, stdout, stderr, verdict)
+    if timed_out:
+        outcome = {"status": "timeout", "detail": f"wall time limit of {limits['timeout_s']:g} s"}
+    elif (outcome := judge_verdict(record)) is None:  # the program may kill the judge: never a pass
+        outcome = {"status": "killed", "detail": "the judge ended without a verdict "
+                   f"({classify_death(judge_status, judge_usage, False, limits)['detail']})"}
+    elif outcome["status"] == "lost":  # the program's process ended while the tests ran
+        outcome = classify_death(program_status, program_usage, False, limits)
+    return {**outcome, "seconds": seconds, **output(stdout, stderr)}
+
+
+def judge_verdict(record: bytearray) -> dict | None:
+    """The judge's verdict, None unless it wrote one whole."""
+    try:
+        verdict = json.loads(record)
+    except ValueError:
+        return None
+    return verdict if isinstance(verdict, dict) and {"status", "detail"} <= verdict.keys() else None
+
+
+def finish(own_root: str, *captures: Capture) -> bytearray:
+    """Drain and close the captures, empty the zygote's directory (the working directory and
+    whatever the program wrote beside it); the last capture's data."""
     for capture in captures:
         capture.drain()
-    empty(own_root)  # the working directory, and whatever the program wrote beside it
-    outcome = completion_record(record.data, nonce, pid) or classify_death(status, usage, timed_out, limits)
-    return {**outcome, "seconds": seconds,
-            "stdout": stdout.data.decode(errors="replace"), "stderr": stderr.data.decode(errors="replace")}
+    empty(own_root)
+    return captures[-1].data
+
+
+def output(stdout: Capture, stderr: Capture) -> dict:
+    return {"stdout": stdout.data.decode(errors="replace"), "stderr": stderr.data.decode(errors="replace")}
 
 
 class Capture:
@@ -240,7 +351,7 @@ def empty(directory: str) -> None:
 
 
 def wait(pid: int, deadline: float, captures: tuple[Capture, ...]) -> bool:
-    """Collect the child's output until it exits (True) or the deadline passes (False)."""
+    """Collect the children's output until `pid` exits (True) or the deadline passes (False)."""
     pidfd = os.pidfd_open(pid)
     by_fd = {capture.fd: capture for capture in captures}
     poller = select.poll()
@@ -258,17 +369,18 @@ def wait(pid: int, deadline: float, captures: tuple[Capture, ...]) -> bool:
         os.close(pidfd)
 
 
-def kill_and_reap(pid: int, contained: bool) -> tuple[int, resource.struct_rusage]:
-    """Kill the child and everything it started; return its wait status and resource usage."""
+def kill_and_reap(pids: tuple[int, ...], contained: bool) -> list[tuple[int, resource.struct_rusage]]:
+    """Kill the children and everything they started; return each one's wait status and resource usage."""
     if contained:
         kill_all_but_self()
     else:
-        os.kill(pid, signal.SIGKILL)  # in case it has not reached setsid() yet
-        try:
-            os.killpg(pid, signal.SIGKILL)  # its process group; descendants that left it survive
-        except ProcessLookupError:
-            pass
-    _, status, usage = os.wait4(pid, 0)
+        for pid in pids:
+            os.kill(pid, signal.SIGKILL)  # in case it has not reached setsid() yet
+            try:
+                os.killpg(pid, signal.SIGKILL)  # its process group; descendants that left it survive
+            except ProcessLookupError:  # a judge leads no group
+                pass
+    ended = [os.wait4(pid, 0)[1:] for pid in pids]
     if contained:
         while True:  # orphans of the program are reparented to the zygote, PID 1
             kill_all_but_self()
@@ -276,7 +388,7 @@ def kill_and_reap(pid: int, contained: bool) -> tuple[int, resource.struct_rusag
                 os.waitpid(-1, 0)
             except ChildProcessError:
                 break
-    return status, usage
+    return ended
 
 
 def kill_all_but_self() -> None:
@@ -317,9 +429,9 @@ def classify_death(status: int, usage: resource.struct_rusage, timed_out: bool, 
     return {"status": "killed", "detail": name}
 
 
-def child(program: str, limits: dict, workdir: str, nonce: str, out_w: int, err_w: int, record_w: int,
-          contained: bool, read_only: bool) -> None:
-    """In the forked child: isolate, run the program, write the completion record, exit."""
+def isolate(limits: dict, workdir: str, out_w: int, err_w: int, contained: bool) -> None:
+    """In a program's forked child: its own session, directory, environment and limits, stdin
+    /dev/null, stdout and stderr to the capture pipes, no capabilities."""
     os.setsid()  # its own process group and session, killed as a whole
     os.chdir(workdir)
     os.environ.clear()
@@ -331,19 +443,267 @@ def child(program: str, limits: dict, workdir: str, nonce: str, out_w: int, err_
         os.close(source)
     sys.stdout.reconfigure(line_buffering=True)  # what a killed program printed still arrives
     set_limits(limits, contained)
-    if read_only:
-        drop_capabilities()  # so that the program cannot make the mounts writable again
+    drop_capabilities()  # so that the program can neither make the mounts writable again nor trace anything
+
+
+def run_to_end(program: str, limits: dict, workdir: str, nonce: str, out_w: int, err_w: int, record_w: int,
+               contained: bool) -> None:
+    """In the forked child: isolate, run the program, write the completion record, exit."""
+    isolate(limits, workdir, out_w, err_w, contained)
     # Bound before the program runs, so that nothing it replaces can stop the record.
-    write, exit_, getpid, dumps, stdout, stderr = os.write, os._exit, os.getpid, json.dumps, sys.stdout, sys.stderr
-    status, detail = execute(program)
-    for stream in (stdout, stderr):
-        try:
-            stream.flush()
-        except Exception:  # a program may close its own streams
-            pass
+    write, exit_, getpid, dumps = os.write, os._exit, os.getpid, json.dumps
+    status, detail, _ = execute(program)
+    flush_streams()
     record = {"nonce": nonce, "pid": getpid(), "status": status, "detail": detail[:DETAIL_CHARS]}
     write(record_w, (dumps(record) + "\n").encode())
     exit_(0)
+
+
+def serve_calls(program: str, limits: dict, workdir: str, out_w: int, err_w: int, calls_r: int, replies_w: int,
+                contained: bool) -> None:
+    """In the program's forked child: isolate, run the program, tell the judge whether it ran to its
+    end, then answer the judge's calls to its functions until the judge closes the pipe."""
+    isolate(limits, workdir, out_w, err_w, contained)
+    # Bound before the program runs, so that what it replaces cannot garble the protocol by accident.
+    reply, next_call, exit_ = functools.partial(send, replies_w), functools.partial(receive, calls_r), os._exit
+    status, detail, namespace = execute(program)
+    flush_streams()
+    if status != "passed":
+        reply({"status": status, "detail": detail[:DETAIL_CHARS]})
+        exit_(0)
+    reply({"ready": True})
+    while (call := next_call()) is not None:
+        reply(answer(namespace, call))
+    exit_(0)
+
+
+def answer(namespace: dict, call: dict) -> dict:
+    """The result of one call to a function of the program, as plain data, or the exception it raised."""
+    try:
+        function = namespace[call["function"]]
+    except KeyError:
+        return {"raised": "NameError", "args": [f"name {call['function']!r} is not defined"]}
+    try:
+        value = function(*from_plain(call["args"], namespace), **from_plain(call["kwargs"], namespace))
+    except BaseException as error:  # SystemExit too: the judge calls that an early exit
+        flush_streams()
+        try:
+            args = to_plain(error.args)
+        except (NotPlainData, RecursionError):
+            args = [describe(error).partition(": ")[2]]
+        return {"raised": type(error).__name__, "args": args}
+    flush_streams()
+    try:
+        return {"value": to_plain(value)}
+    except (NotPlainData, RecursionError) as error:
+        return {"unserialisable": str(error)}
+
+
+def run_tests(judge: dict, limits: dict, err_w: int, calls_w: int, replies_r: int, verdict_w: int) -> None:
+    """In the judge's forked child: run the tests against the program's functions, write the verdict."""
+    stdin = os.open(os.devnull, os.O_RDWR)
+    for target in (0, 1):
+        os.dup2(stdin, target)
+    os.close(stdin)
+    os.dup2(err_w, 2)  # tracebacks of failed tests beside the program's stderr
+    os.close(err_w)
+    for kind, value in ((resource.RLIMIT_AS, limits["memory_mb"] * 2**20), (resource.RLIMIT_CPU, limits["cpu_s"])):
+        resource.setrlimit(kind, (min_limit(kind, value),) * 2)
+    status, detail = judge_program(judge, Channel(calls_w, replies_r))
+    flush_streams()
+    write_all(verdict_w, json.dumps({"status": status, "detail": detail[:DETAIL_CHARS]}).encode())
+    os._exit(0)
+
+
+def judge_program(judge: dict, channel: Channel) -> tuple[str, str]:
+    """The verdict: (status, detail); "lost" when the program's process ended during the tests."""
+    try:
+        report = channel.receive()
+    except ProgramLost:
+        return "lost", ""
+    except Unserialisable as error:
+        return "unserialisable_result", str(error)
+    if report.get("ready") is not True:  # the program did not run to its end; never a pass
+        status = report.get("status")
+        return status if status in PROGRAM_FAILURES else "exception", str(report.get("detail", ""))
+    namespace = {"__name__": "__tests__", "__builtins__": builtins}
+    try:
+        exec(compile(judge["context"], CONTEXT_FILENAME, "exec"), namespace)
+        namespace.update({name: Candidate(name, channel) for name in judge["functions"]})
+        namespace.update({name: Reference(name) for name in judge["references"]})
+        exec(compile(judge["tests"], TESTS_FILENAME, "exec"), namespace)
+    except ProgramLost:
+        return "lost", ""
+    except ProgramExited as error:
+        return "exited_early", str(error)
+    except Unserialisable as error:
+        return "unserialisable_result", str(error)
+    except BaseException as error:
+        return failure(error)
+    return "passed", ""
+
+
+class ProgramLost(BaseException):
+    """The program's process ended (or closed its pipe) before answering."""
+
+
+class ProgramExited(BaseException):
+    """A function of the program raised SystemExit. Not an Exception: tests cannot catch it."""
+
+
+class Unserialisable(BaseException):
+    """A reply that is not plain data. Not an Exception: tests cannot catch it."""
+
+
+class TooLarge(Unserialisable):
+    pass
+
+
+class NotPlainData(Exception):
+    """A value `to_plain` does not take."""
+
+
+class ProgramError(Exception):
+    """An exception of the program's own type (or one the judge does not rebuild), by name."""
+
+    def __init__(self, name: str, message: str):
+        super().__init__(message)
+        self.name = name
+
+
+class Reference:
+    """One of the program's objects, named in the tests and passed to its functions by name (as
+    MBPP's setup code builds trees of the program's own class)."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+
+class Channel:
+    """The judge's end of the pipes to the program."""
+
+    def __init__(self, calls_w: int, replies_r: int):
+        self.calls_w, self.replies_r = calls_w, replies_r
+
+    def call(self, message: dict) -> dict:
+        try:
+            send(self.calls_w, message)
+        except BrokenPipeError:
+            raise ProgramLost from None
+        return self.receive()
+
+    def receive(self) -> dict:
+        try:
+            reply = receive(self.replies_r, MAX_REPLY_BYTES)
+        except (ValueError, RecursionError):
+            raise Unserialisable("a malformed reply") from None
+        if reply is None:
+            raise ProgramLost
+        return reply
+
+
+class Candidate:
+    """Stands in the tests for the program's function `name`: a call sends the arguments to the
+    program as plain data and returns the result rebuilt from plain data, or raises the exception
+    the function raised, rebuilt from its type's name and arguments."""
+
+    def __init__(self, name: str, channel: Channel):
+        self.name, self.channel = name, channel
+
+    def __call__(self, *args, **kwargs):
+        reply = self.channel.call({"function": self.name, "args": to_plain(args), "kwargs": to_plain(kwargs)})
+        if "value" in reply:
+            try:
+                return from_plain(reply["value"])
+            except (NotPlainData, TypeError, ValueError, RecursionError):
+                raise Unserialisable("a malformed reply") from None
+        if "unserialisable" in reply:
+            raise Unserialisable(str(reply["unserialisable"]))
+        raise rebuilt(reply)
+
+
+def rebuilt(reply: dict) -> BaseException:
+    """The exception a function of the program raised, as the judge raises it."""
+    name = str(reply.get("raised"))
+    try:
+        args = from_plain(reply.get("args"))
+    except (NotPlainData, TypeError, ValueError, RecursionError):
+        args = ()
+    args = args if type(args) is tuple else (args,)
+    if name == "SystemExit":
+        return ProgramExited(f"SystemExit: {args[0]!r}" if args else "SystemExit: None")
+    if name in REBUILT_EXCEPTIONS:
+        try:
+            return REBUILT_EXCEPTIONS[name](*args)
+        except Exception:  # arguments its constructor does not take
+            pass
+    return ProgramError(name, ", ".join(map(str, args)))
+
+
+def to_plain(value, depth: int = 0):
+    """`value` as JSON-ready data, if it is plain data: None, bool, int, float, complex, str, bytes,
+    and lists, tuples, dicts, sets and frozensets of plain data (of exactly these types; the
+    standard library's dicts, such as a Counter, as the dict they hold), or a judge's Reference.
+    Raises NotPlainData otherwise."""
+    kind = type(value)
+    if depth > MAX_DEPTH:
+        raise NotPlainData(f"plain data nested deeper than {MAX_DEPTH}")
+    if kind in (type(None), bool, float, str) or kind is int and -BIG_INT < value < BIG_INT:
+        return value
+    if kind is int:
+        return {"int": hex(value)}
+    if kind is list:
+        return [to_plain(item, depth + 1) for item in value]
+    if kind in (tuple, set, frozenset):
+        return {kind.__name__: [to_plain(item, depth + 1) for item in value]}
+    if kind is dict or kind in STANDARD_DICTS:
+        return {"dict": [[to_plain(key, depth + 1), to_plain(item, depth + 1)] for key, item in dict.items(value)]}
+    if kind is bytes:
+        return {"bytes": value.hex()}
+    if kind is complex:
+        return {"complex": [value.real, value.imag]}
+    if kind is Reference:
+        return {"ref": value.name}
+    raise NotPlainData(f"a {kind.__module__}.{kind.__qualname__} is not plain data")
+
+
+def from_plain(data, references: dict | None = None):
+    """The value `to_plain` made `data` from, built of fresh built-in objects; a Reference is
+    looked up in `references` (the program's namespace) where given. NotPlainData, TypeError
+    (an unhashable key) or ValueError for anything else."""
+    kind = type(data)
+    if kind in (type(None), bool, int, float, str):
+        return data
+    if kind is list:
+        return [from_plain(item, references) for item in data]
+    if kind is not dict or len(data) != 1:
+        raise NotPlainData("malformed plain data")
+    [(tag, body)] = data.items()
+    if tag == "int" and type(body) is str:
+        return int(body, 16)
+    if tag in CONTAINERS and type(body) is list:
+        return CONTAINERS[tag](from_plain(item, references) for item in body)
+    if tag == "dict" and type(body) is list and all(type(pair) is list and len(pair) == 2 for pair in body):
+        return {from_plain(key, references): from_plain(item, references) for key, item in body}
+    if tag == "bytes" and type(body) is str:
+        return bytes.fromhex(body)
+    if tag == "complex" and type(body) is list and len(body) == 2 and all(type(part) is float for part in body):
+        return complex(*body)
+    if tag == "ref" and references is not None and type(body) is str and body in references:
+        return references[body]
+    raise NotPlainData("malformed plain data")
+
+
+CONTAINERS = {"tuple": tuple, "set": set, "frozenset": frozenset}
+STANDARD_DICTS = (collections.Counter, collections.OrderedDict, collections.defaultdict)  # travel as plain dicts
+
+
+def flush_streams() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:  # a program may close or replace its own streams
+            pass
 
 
 def set_limits(limits: dict, contained: bool) -> None:
@@ -354,9 +714,9 @@ def set_limits(limits: dict, contained: bool) -> None:
         resource.RLIMIT_CORE: 0,
     }
     if contained:
-        # RLIMIT_NPROC counts the tasks of a user in a user namespace: here unshare, the zygote
-        # and the program's own. Outside a namespace it would count all of the user's processes.
-        wanted[resource.RLIMIT_NPROC] = limits["max_processes"] + 2
+        # RLIMIT_NPROC counts the tasks of a user in a user namespace: here unshare, the zygote,
+        # a judge and the program's own. Outside a namespace it would count all of the user's processes.
+        wanted[resource.RLIMIT_NPROC] = limits["max_processes"] + 3
     for kind, value in wanted.items():
         resource.setrlimit(kind, (min_limit(kind, value),) * 2)
     # The soft limit sends SIGXCPU; the hard one a second later SIGKILL, should that be ignored.
@@ -371,32 +731,39 @@ def min_limit(kind: int, value: int) -> int:
     return value if hard == resource.RLIM_INFINITY else min(value, hard)
 
 
-def execute(program: str) -> tuple[str, str]:
-    """Compile and run the program as `__main__`; how it ended, as (status, detail)."""
+def execute(program: str) -> tuple[str, str, dict]:
+    """Compile and run the program as `__main__`; how it ended, as (status, detail), and its namespace."""
+    main_module = types.ModuleType("__main__")
+    main_module.__builtins__ = builtins
     try:
         code = compile(program, FILENAME, "exec")
     except (SyntaxError, ValueError) as error:  # ValueError: null bytes in the source
         sys.stderr.write("".join(traceback.format_exception_only(error)))
-        return "syntax_error", describe(error)
+        return "syntax_error", describe(error), main_module.__dict__
     linecache.cache[FILENAME] = (len(program), None, program.splitlines(True), FILENAME)  # for tracebacks
-    main_module = types.ModuleType("__main__")
-    main_module.__builtins__ = builtins
     sys.modules["__main__"] = main_module
     try:
         exec(code, main_module.__dict__)
     except SystemExit as error:
-        return "exited_early", describe(error)
+        return "exited_early", describe(error), main_module.__dict__
     except BaseException as error:
-        try:  # as Python would print it, from the program's frame on
-            traceback.print_exception(type(error), error, error.__traceback__.tb_next)
-        except BaseException:  # e.g. no memory left to format it
-            pass
-        if isinstance(error, AssertionError):
-            return "assertion_failed", describe(error)
-        if isinstance(error, MemoryError):
-            return "out_of_memory", describe(error)
-        return "exception", describe(error)
-    return "passed", ""
+        return (*failure(error), main_module.__dict__)
+    return "passed", "", main_module.__dict__
+
+
+def failure(error: BaseException) -> tuple[str, str]:
+    """An uncaught exception's status and detail; its traceback on stderr, without the zygote's frames."""
+    try:
+        frames = [frame for frame in traceback.extract_tb(error.__traceback__) if frame.filename != ZYGOTE_FILENAME]
+        lines = ["Traceback (most recent call last):\n", *traceback.format_list(frames)] if frames else []
+        sys.stderr.write("".join(lines + traceback.format_exception_only(error)))
+    except BaseException:  # e.g. no memory left to format it
+        pass
+    if isinstance(error, AssertionError):
+        return "assertion_failed", describe(error)
+    if isinstance(error, MemoryError):
+        return "out_of_memory", describe(error)
+    return "exception", describe(error)
 
 
 def describe(error: BaseException) -> str:
@@ -404,7 +771,8 @@ def describe(error: BaseException) -> str:
         message = str(error) if not isinstance(error, SystemExit) else repr(error.code)
     except Exception:
         message = "<unprintable>"
-    return f"{type(error).__name__}: {message}" if message else type(error).__name__
+    name = error.name if isinstance(error, ProgramError) else type(error).__name__
+    return f"{name}: {message}" if message else name
 
 
 if __name__ == "__main__":

@@ -64,8 +64,10 @@ def test_mbpp_prompts():
     assert default_stop("mbpp", "harness") != default_stop("mbpp") == default_stop("humaneval")
     with pytest.raises(ValueError, match="humaneval prompt 'harness' is not one of humaneval"):
         load_tasks(HUMANEVAL, "humaneval", "harness")
-    setup = load_tasks(MBPP, "mbpp")["Mbpp/367"].program("    return True\n")
-    assert setup.index("def is_tree_balanced") < setup.index("root = Node(1)") < setup.index("assert is_tree_balanced(root1)")
+    judged = load_tasks(MBPP, "mbpp")["Mbpp/367"].program("    return True\n")
+    assert judged.program.index("def is_tree_balanced") < judged.program.index("root = Node(1)")
+    assert "assert is_tree_balanced(root1)" in judged.tests and "Node" not in judged.tests
+    assert (judged.functions, judged.references) == (("is_tree_balanced",), ("root", "root1", "root2"))
 
 
 def test_a_broken_problem_file_is_named_with_its_line(tmp_path):

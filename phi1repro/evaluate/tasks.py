@@ -1,7 +1,7 @@
 """Benchmark problems as tasks: the prompt a model continues and the program that tests a completion.
 
     tasks = load_tasks("results/benchmarks/mbpp.jsonl", "mbpp", prompt="docstring")
-    tasks["Mbpp/11"].program(completion)   # prompt + completion, test setup, tests
+    tasks["Mbpp/11"].program(completion)   # a sandbox.Judged: prompt + completion (+ setup), and the tests
 
 HumanEval: the problem's prompt as given; the tests are its `check` function called on the entry
 point. MBPP (test split, task_ids 11-510) has no prompt of its own; two variants:
@@ -10,8 +10,15 @@ point. MBPP (test split, task_ids 11-510) has no prompt of its own; two variants
   body. The signature is the only thing taken from the reference.
 - `harness`: bigcode-evaluation-harness's prompt, the text and first test in a module docstring;
   the model writes the whole function.
-The tests are all of `test_list` (not the challenge tests), after `test_setup_code`, which runs
-after the program: Mbpp/367's setup builds trees of the reference's own Node class.
+The tests are all of `test_list` (not the challenge tests). `test_setup_code` runs at the end of
+the program: Mbpp/367's setup builds trees of the reference's own Node class, which its tests
+pass to the function by name.
+
+The tests run in the sandbox's judge, a trusted process that never executes the completion
+(`sandbox.Judged`): they call the program's functions (HumanEval's entry point, as `candidate`
+and by its name; the reference's functions that MBPP's asserts call) with plain data and compare
+the plain data that comes back. HumanEval's prompt runs beside the tests too, for the helpers
+some tests call (HumanEval/32's `poly`, /38's `encode_cyclic`), so a completion cannot redefine them.
 
 A task's reference program (the canonical solution with the same tests) is what the self-check runs.
 MBPP task ids are strings "Mbpp/<n>", as in EvalPlus; sample files may also use the bare number.
@@ -26,6 +33,7 @@ from pathlib import Path
 
 from ..benchmarks import FIELDS, mbpp_split, read_records
 from ..errors import InputError
+from ..sandbox import Judged
 
 BENCHMARKS = ("humaneval", "mbpp", "unconventional")  # unconventional: Table 2's problems, in HumanEval's format
 PROMPTS = {"humaneval": ("humaneval",), "mbpp": ("docstring", "harness"),
@@ -53,18 +61,21 @@ def prompt_variant(benchmark: str, prompt: str | None = None) -> str:
 class Task:
     task_id: str
     prompt: str  # what the model continues
-    tests: str  # run after the completed program
+    tests: str  # run by the sandbox's judge, never in the completed program's process
     reference: str  # a known-good program in place of prompt + completion
-    setup: str = ""  # run between the program and the tests (MBPP's test_setup_code)
+    functions: tuple[str, ...]  # the program's functions that the tests call
+    context: str = ""  # benchmark code run beside the tests (HumanEval's prompt: helpers such as poly)
+    setup: str = ""  # run at the end of the program (MBPP's test_setup_code); the tests pass what it builds
 
-    def program(self, completion: str) -> str:
-        return self._wrap(self.prompt + completion)
+    def program(self, completion: str) -> Judged:
+        return self._judged(self.prompt + completion)
 
-    def reference_program(self) -> str:
-        return self._wrap(self.reference)
+    def reference_program(self) -> Judged:
+        return self._judged(self.reference)
 
-    def _wrap(self, code: str) -> str:
-        return f"{code}\n\n{self.setup}\n{self.tests}\n" if self.setup else f"{code}\n\n{self.tests}\n"
+    def _judged(self, code: str) -> Judged:
+        return Judged(f"{code}\n\n{self.setup}\n" if self.setup else code, self.tests, self.functions, self.context,
+                      assigned_names(self.setup))
 
 
 def load_tasks(path: str | Path, benchmark: str, prompt: str | None = None) -> dict[str, Task]:
@@ -89,8 +100,9 @@ def load_tasks(path: str | Path, benchmark: str, prompt: str | None = None) -> d
 
 
 def humaneval_task(problem: dict) -> Task:
-    return Task(problem["task_id"], problem["prompt"], f"{problem['test']}\n\ncheck({problem['entry_point']})",
-                problem["prompt"] + problem["canonical_solution"])
+    entry_point = problem["entry_point"]
+    return Task(problem["task_id"], problem["prompt"], f"{problem['test']}\n\ncheck({entry_point})",
+                problem["prompt"] + problem["canonical_solution"], (entry_point,), context=problem["prompt"])
 
 
 def mbpp_task(problem: dict, variant: str, where: str = "") -> Task:
@@ -100,24 +112,45 @@ def mbpp_task(problem: dict, variant: str, where: str = "") -> Task:
     else:
         quote = 'r"""' if "\\" in text + first_test else '"""'  # a docstring holding '\d' stays valid
         prompt = f'{mbpp_signature(problem, where)}\n    {quote}{text}\n    {first_test}\n    """\n'
-    return Task(f"Mbpp/{problem['task_id']}", prompt, "\n".join(problem["test_list"]), problem["code"],
-                problem["test_setup_code"].strip())
+    tests = "\n".join(problem["test_list"])
+    return Task(f"Mbpp/{problem['task_id']}", prompt, tests, problem["code"], called_functions(problem["code"], tests),
+                setup=problem["test_setup_code"].strip())
 
 
 def mbpp_signature(problem: dict, where: str = "") -> str:
     """`def name(args):` of the reference's function that the first test calls."""
     try:
-        with warnings.catch_warnings():  # MBPP's reference code has invalid escapes like '\w'
-            warnings.simplefilter("ignore", DeprecationWarning)
-            module = ast.parse(problem["code"])
-        called = {n.func.id for n in ast.walk(ast.parse(problem["test_list"][0]))
-                  if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+        module = parse_reference(problem["code"])
+        called = calls(problem["test_list"][0])
     except SyntaxError as e:
         raise InputError(where, f"reference code or first test does not parse ({e.msg})") from None
     for node in module.body:
         if isinstance(node, ast.FunctionDef) and node.name in called:
             return f"def {node.name}({ast.unparse(node.args)}):"
     raise InputError(where, "the first test calls no function that the reference code defines")
+
+
+def called_functions(reference: str, tests: str) -> tuple[str, ...]:
+    """The top-level functions and classes of the reference that the tests call, by name."""
+    called = calls(tests)
+    return tuple(node.name for node in parse_reference(reference).body
+                 if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and node.name in called)
+
+
+def parse_reference(code: str) -> ast.Module:
+    with warnings.catch_warnings():  # MBPP's reference code has invalid escapes like '\w'
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return ast.parse(code)
+
+
+def calls(code: str) -> set[str]:
+    return {n.func.id for n in ast.walk(ast.parse(code)) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+
+
+def assigned_names(code: str) -> tuple[str, ...]:
+    """The names that code assigns (MBPP's setup code: the trees its tests pass), in order."""
+    names = [n.id for n in ast.walk(ast.parse(code)) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)]
+    return tuple(dict.fromkeys(names))
 
 
 def normalise_task_id(task_id: str | int, benchmark: str) -> str:
