@@ -125,7 +125,7 @@ def main() -> None:
     send(answers, {"ready": True, "read_only_fs": read_only, "why_writable": why_writable})
     while (request := receive(requests)) is not None:
         run = run_judged if request.get("judge") else run_plain
-        send(answers, run(request, own_root, contained, read_only, (requests, answers)))
+        send(answers, run(request, own_root, contained))
 
 
 def make_read_only_but(writable: str) -> str:
@@ -230,7 +230,7 @@ def spawn(keep: tuple[int, ...], body) -> int:
     return pid
 
 
-def run_plain(request: dict, own_root: str, contained: bool, read_only: bool, private_fds: tuple[int, int]) -> dict:
+def run_plain(request: dict, own_root: str, contained: bool) -> dict:
     """Run one program in a forked child, in a fresh directory in `own_root` (emptied afterwards); it
     passes when it runs to its end."""
     program, limits = request["program"], request["limits"]
@@ -254,7 +254,7 @@ def run_plain(request: dict, own_root: str, contained: bool, read_only: bool, pr
     return {**outcome, "seconds": seconds, **output(stdout, stderr)}
 
 
-def run_judged(request: dict, own_root: str, contained: bool, read_only: bool, private_fds: tuple[int, int]) -> dict:
+def run_judged(request: dict, own_root: str, contained: bool) -> dict:
     """Run one program in a forked child that serves calls, and its tests in a second, the judge;
     the verdict is the judge's (see the module docstring)."""
     program, limits, judge = request["program"], request["limits"], request["judge"]
