@@ -8,7 +8,7 @@ from phi1repro.corpus.records import SCHEMA, make_record
 from phi1repro.errors import InputError
 from phi1repro.io import write_parquet
 from phi1repro.config import validate_config
-from phi1repro.quality.annotate import allocate, estimate_cost, label_sample, parse_label, sample_corpus
+from phi1repro.quality.annotate import allocate, estimate_cost, label_sample, sample_corpus
 from phi1repro.teacher.endpoint import teacher_endpoint
 
 SCHEMA_PATH = Path(__file__).resolve().parents[1] / "schemas/config.schema.yaml"
@@ -18,23 +18,6 @@ def test_allocate_is_proportional_and_exact():
     assert allocate([100, 300, 600], 10) == [1, 3, 6]
     assert sum(allocate([7, 13, 1, 29], 17)) == 17
     assert allocate([5, 0, 2], 100) == [5, 0, 2]
-
-
-@pytest.mark.parametrize(
-    "answer, expected",
-    [
-        ("score: 4\nreason: Clear, documented functions.", (4, "Clear, documented functions.", None)),
-        ("Score: 0/5\nReason: only constants", (0, "only constants", None)),
-        ("  score : 5 \n\nreason:   textbook example  ", (5, "textbook example", None)),
-        ("This code is great! 5 stars", (None, None, "no_score_line")),
-        ("score: 7\nreason: x", (None, None, "score_not_0_to_5")),
-        ("score: high\nreason: x", (None, None, "score_not_0_to_5")),
-        ("score: 3", (None, None, "no_reason_line")),
-        ("score: 3\nscore: 4\nreason: x", (None, None, "several_score_lines")),
-    ],
-)
-def test_parse_label_counts_instead_of_guessing(answer, expected):
-    assert parse_label(answer) == expected
 
 
 def write_shards(tmp_path, sizes):

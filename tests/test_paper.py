@@ -15,7 +15,8 @@ from phi1repro.errors import InputError
 from phi1repro.evaluate.score import score_file, self_check
 from phi1repro.evaluate.tasks import load_tasks
 from phi1repro.paper.figures import figure_2_1, figure_3_1
-from phi1repro.paper.grading import grade_samples, parse_grade
+from phi1repro.paper.grading import grade_samples
+from phi1repro.teacher.scores import SOLUTION_GRADE, parse_score
 from phi1repro.paper.reference import FIGURE_2_1
 from phi1repro.paper.tables import Table, write_table_1, write_table_2, write_table_3
 from phi1repro.sandbox import Limits
@@ -75,13 +76,16 @@ def test_every_canonical_solution_passes_and_every_known_wrong_one_fails(tmp_pat
 @pytest.mark.parametrize("answer, expected", [
     ("grade: 7\nreason: close.", (7, "close.", None)),
     ("Grade: 10/10\nreason: right", (10, "right", None)),
-    ("grade: 11\nreason: x", (None, None, "grade_not_0_to_10")),
-    ("grade: 3\ngrade: 4\nreason: x", (None, None, "several_grade_lines")),
-    ("I would give it a seven.", (None, None, "no_grade_line")),
-    ("grade: 5", (None, None, "no_reason_line")),
+    ("**Grade:** 8/10. A boundary slip.", (8, "A boundary slip.", None)),
+    ("grade: 11\nreason: x", (None, None, "score_out_of_range")),
+    ("grade: 3\ngrade: 4\nreason: x", (None, None, "ambiguous_score")),
+    ("Grade: 4/5", (None, None, "wrong_scale")),
+    ("I would give it a seven.", (None, None, "no_score")),
+    ("grade: 5", (5, None, None)),
 ])
-def test_a_grade_is_parsed_strictly(answer, expected):
-    assert parse_grade(answer) == expected
+def test_a_grade_is_read_tolerantly_and_never_guessed(answer, expected):
+    parsed = parse_score(answer, SOLUTION_GRADE)
+    assert (parsed.score, parsed.reason, parsed.error) == expected
 
 
 def test_the_offline_grader_compares_syntax_trees_with_the_reference():

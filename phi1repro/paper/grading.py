@@ -2,23 +2,24 @@
 
 phi-1's authors had GPT-4 grade solutions to their 50 new problems rather than only run them, since a
 nearly right solution says more about a model than its pass rate does. The rubric below asks for a 0-10
-grade against the reference solution; answers are parsed strictly (a grade that does not follow the format
-is a parse failure, never guessed at), and every request goes through the teacher client: cached, priced,
-within the budget.
+grade against the reference solution, as structured output where the server has it (`grader.structured`);
+answers are read by the tolerant parser in teacher/scores.py (a grade it cannot read is a parse failure
+by reason, kept with its raw text, never guessed at), and every request goes through the teacher client:
+cached, priced, within the budget.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import re
 import time
-from collections import Counter
 
 from ..evaluate.tasks import load_tasks
 from ..errors import InputError
 from ..io import atomic_path, write_json
 from ..teacher.client import Request, Teacher, TeacherConfig
+from ..teacher.scores import SOLUTION_GRADE
+from ..teacher.scoring import answer_format, ask_scores, response_format
 
 log = logging.getLogger(__name__)
 
@@ -50,25 +51,9 @@ Rubric:
 1-3: little understanding: code that runs but does not address the problem's rules.
 0: empty, does not parse, or unrelated.
 
-Answer in exactly two lines and nothing else:
-grade: <an integer from 0 to 10>
-reason: <one sentence>"""
-
-GRADE_LINE = re.compile(r"^\s*grade\s*:\s*(\S+?)\s*(?:/\s*10)?\s*$", re.IGNORECASE | re.MULTILINE)
-REASON_LINE = re.compile(r"^\s*reason\s*:\s*(\S.*?)\s*$", re.IGNORECASE | re.MULTILINE)
-
-
-def parse_grade(text: str) -> tuple[int | None, str | None, str | None]:
-    """(grade, reason, None) for an answer in the asked format, else (None, None, why it failed)."""
-    grades = GRADE_LINE.findall(text)
-    if len(grades) != 1:
-        return None, None, "no_grade_line" if not grades else "several_grade_lines"
-    if not re.fullmatch(r"10|[0-9]", grades[0]):
-        return None, None, "grade_not_0_to_10"
-    reason = REASON_LINE.search(text)
-    if not reason:
-        return None, None, "no_reason_line"
-    return int(grades[0]), reason.group(1), None
+{answer_format}"""
+SCALE = SOLUTION_GRADE
+GRADE_HINT = "<an integer from 0 to 10>"
 
 
 def grade_samples(samples: str, problems: str, grader: dict, teacher: TeacherConfig, out: str, summary_out: str) -> dict:
@@ -77,43 +62,32 @@ def grade_samples(samples: str, problems: str, grader: dict, teacher: TeacherCon
     start = time.perf_counter()
     tasks = load_tasks(problems, "unconventional")
     records = _read_samples(samples, tasks)
-    requests = [Request(item_id=f"{r['task_id']}#{r['sample']}", model=grader["model"],
+
+    def build(mode: str) -> list[Request]:
+        return [Request(item_id=f"{r['task_id']}#{r['sample']}", model=grader["model"],
                         messages=[{"role": "user", "content": PROMPT.format(
                             problem=tasks[r["task_id"]].prompt.rstrip(), reference=tasks[r["task_id"]].reference.rstrip(),
-                            solution=(tasks[r["task_id"]].prompt + r["completion"]).rstrip())}],
-                        params={"temperature": grader["temperature"], "max_tokens": grader["max_tokens"]})
+                            solution=(tasks[r["task_id"]].prompt + r["completion"]).rstrip(),
+                            answer_format=answer_format(SCALE, GRADE_HINT, mode))}],
+                        params={"temperature": grader["temperature"], "max_tokens": grader["max_tokens"],
+                                "response_format": response_format(SCALE, mode)})
                 for r in records]
-    with Teacher(teacher, stage="grade") as client:
-        log.info("pre-flight: %s", client.estimate(requests))
-        results = client.run(requests)
 
-    grades, failures = [], Counter()
+    with Teacher(teacher, stage="grade") as client:
+        log.info("pre-flight: %s", client.estimate(build(grader["structured"])))
+        scored, counts = ask_scores(client, build, SCALE, grader["structured"], grader["repair"])
+    grades = [s.parsed.score for s in scored if s.parsed.error is None and s.result.error is None]
     with atomic_path(out) as tmp, open(tmp, "w", encoding="utf-8") as f:
-        for record, request, result in zip(records, requests, results):
-            response = result.texts[0] if result.texts else None
-            grade, reason, parse_error = parse_grade(response) if response is not None else (None, None, None)
-            if result.error:
-                failures["request_error"] += 1
-            elif parse_error:
-                failures[parse_error] += 1
-            else:
-                grades.append(grade)
-            f.write(json.dumps({
-                "task_id": record["task_id"], "sample": record["sample"], "grade": grade, "reason": reason,
-                "parse_error": parse_error, "request_error": result.error, "response": response,
-                "model": request.model, "prompt_version": PROMPT_VERSION, "request_key": result.key,
-                "prompt_tokens": result.prompt_tokens, "completion_tokens": result.completion_tokens,
-                "cost_usd": result.cost_usd, "cached": result.cached}, ensure_ascii=False) + "\n")
+        for record, item in zip(records, scored):
+            f.write(json.dumps({"task_id": record["task_id"], "sample": record["sample"], "grade": item.parsed.score,
+                                "model": grader["model"], "prompt_version": PROMPT_VERSION, **item.row()},
+                               ensure_ascii=False) + "\n")
     summary = {
         "samples": len(records),
         "graded": len(grades),
         "mean_score": round(sum(grades) / len(grades), 4) if grades else None,
         "grade_distribution": {str(g): grades.count(g) for g in range(11)},
-        "failures": dict(sorted(failures.items())),
-        "requests_cached": sum(r.cached for r in results),
-        "prompt_tokens": sum(r.prompt_tokens for r in results),
-        "completion_tokens": sum(r.completion_tokens for r in results),
-        "cost_usd": round(sum(r.cost_usd for r in results), 6),
+        **counts,
         "grader": grader,
         "prompt_version": PROMPT_VERSION,
         "seconds": round(time.perf_counter() - start, 3),

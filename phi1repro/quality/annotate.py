@@ -1,16 +1,17 @@
 """The annotation stage: a seeded, stratified sample of the deduplicated corpus, labelled by the
-teacher for educational value with the paper's question, parsed strictly.
+teacher for educational value with the paper's question.
 
 phi-1 asked GPT-4 to "determine its educational value for a student whose goal is to learn basic
-coding concepts". The answer format asked here (a 0-5 score line and a one-line reason) parses
-reliably; an answer that does not follow it is counted as a parse failure, never guessed at.
+coding concepts". The answer (a 0-5 score and a one-sentence reason) is asked as structured output
+where the server has it (`annotate.structured`), read by the tolerant parser in teacher/scores.py,
+and an answer that still cannot be read is counted by reason and kept with its raw text, never
+guessed at (see teacher/scoring.py, also for `annotate.repair`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
-import re
 import time
 from collections import Counter
 
@@ -22,6 +23,8 @@ from ..errors import InputError
 from ..io import ParquetWriter, read_parquet, write_json
 from ..teacher.client import Request, Teacher, TeacherConfig
 from ..teacher.endpoint import client_config
+from ..teacher.scores import EDUCATIONAL_VALUE
+from ..teacher.scoring import answer_format, ask_scores, response_format
 
 log = logging.getLogger(__name__)
 
@@ -34,12 +37,9 @@ for a student whose goal is to learn basic coding concepts.
 {code}
 ```
 
-Answer in exactly two lines and nothing else:
-score: <an integer from 0 (no educational value) to 5 (textbook quality)>
-reason: <one sentence>"""
-
-SCORE_LINE = re.compile(r"^\s*score\s*:\s*(\S+?)\s*(?:/\s*5)?\s*$", re.IGNORECASE | re.MULTILINE)
-REASON_LINE = re.compile(r"^\s*reason\s*:\s*(\S.*?)\s*$", re.IGNORECASE | re.MULTILINE)
+{answer_format}"""
+SCALE = EDUCATIONAL_VALUE
+SCORE_HINT = "<an integer from 0 (no educational value) to 5 (textbook quality)>"
 
 SAMPLE_SCHEMA = pa.schema(
     [("id", pa.string()), ("source", pa.string()), ("origin", pa.string()), ("shard", pa.string()),
@@ -48,7 +48,7 @@ SAMPLE_SCHEMA = pa.schema(
 LABEL_SCHEMA = pa.schema(
     [("id", pa.string()), ("source", pa.string()), ("shard", pa.string()), ("row", pa.int64()),
      ("score", pa.int8()), ("reason", pa.string()), ("parse_error", pa.string()), ("request_error", pa.string()),
-     ("response", pa.string()), ("model", pa.string()), ("prompt_version", pa.string()),
+     ("response", pa.string()), ("structured", pa.string()), ("repair_response", pa.string()), ("model", pa.string()), ("prompt_version", pa.string()),
      ("request_key", pa.string()), ("prompt_tokens", pa.int64()), ("completion_tokens", pa.int64()),
      ("cost_usd", pa.float64()), ("cached", pa.bool_())]
 )
@@ -95,79 +95,51 @@ def sample_corpus(shards: dict[str, str], n: int, seed: int, out: str, stats_out
     return stats
 
 
-def build_request(record: dict, annotate: dict) -> Request:
+def build_request(record: dict, annotate: dict, mode: str) -> Request:
     code = record["text"][: annotate["max_code_chars"]]
+    prompt = PROMPT.format(code=code, answer_format=answer_format(SCALE, SCORE_HINT, mode))
     return Request(
         item_id=record["id"],
         model=annotate["model"],
-        messages=[{"role": "user", "content": PROMPT.format(code=code)}],
-        params={"temperature": annotate["temperature"], "max_tokens": annotate["max_tokens"]},
+        messages=[{"role": "user", "content": prompt}],
+        params={"temperature": annotate["temperature"], "max_tokens": annotate["max_tokens"],
+                "response_format": response_format(SCALE, mode)},
     )
-
-
-def parse_label(text: str) -> tuple[int | None, str | None, str | None]:
-    """(score, reason, None) for an answer in the asked format, else (None, None, why it failed)."""
-    scores = SCORE_LINE.findall(text)
-    if len(scores) != 1:
-        return None, None, "no_score_line" if not scores else "several_score_lines"
-    if not re.fullmatch(r"[0-5]", scores[0]):
-        return None, None, "score_not_0_to_5"
-    reason = REASON_LINE.search(text)
-    if not reason:
-        return None, None, "no_reason_line"
-    return int(scores[0]), reason.group(1), None
 
 
 def label_sample(sample: str, annotate: dict, teacher: TeacherConfig, batch: bool, out: str, stats_out: str) -> dict:
     """Ask the teacher about every sampled record; write labels with raw answers and lineage."""
     start = time.perf_counter()
     records = read_parquet(sample).to_pylist()
-    requests = [build_request(r, annotate) for r in records]
     with Teacher(teacher, stage="annotate") as client:
-        log.info("pre-flight: %s", client.estimate(requests))
-        results = client.run_batch(requests, group="annotate") if batch else client.run(requests)
-
-    scores: Counter = Counter()
-    failures: Counter = Counter()
+        log.info("pre-flight: %s", client.estimate([build_request(r, annotate, annotate["structured"]) for r in records]))
+        scored, counts = ask_scores(client, lambda mode: [build_request(r, annotate, mode) for r in records], SCALE,
+                                    annotate["structured"], annotate["repair"], batch, group="annotate")
     with ParquetWriter(out, LABEL_SCHEMA) as writer:
-        for record, request, result in zip(records, requests, results):
-            response = result.texts[0] if result.texts else None
-            score, reason, parse_error = parse_label(response) if response is not None else (None, None, None)
-            if result.error:
-                failures["request_error"] += 1
-            elif parse_error:
-                failures[parse_error] += 1
-            else:
-                scores[score] += 1
-            writer.write({
-                "id": record["id"], "source": record["source"], "shard": record["shard"], "row": record["row"],
-                "score": score, "reason": reason, "parse_error": parse_error, "request_error": result.error,
-                "response": response, "model": request.model, "prompt_version": PROMPT_VERSION,
-                "request_key": result.key, "prompt_tokens": result.prompt_tokens,
-                "completion_tokens": result.completion_tokens, "cost_usd": result.cost_usd, "cached": result.cached,
-            })
+        for record, item in zip(records, scored):
+            writer.write({"id": record["id"], "source": record["source"], "shard": record["shard"],
+                          "row": record["row"], "score": item.parsed.score, "model": annotate["model"],
+                          "prompt_version": PROMPT_VERSION, **item.row()})
+    scores = Counter(s.parsed.score for s in scored if s.parsed.error is None and s.result.error is None)
     stats = {
         "records": len(records),
         "labelled": sum(scores.values()),
         "score_distribution": {str(s): scores[s] for s in range(6)},
-        "failures": dict(sorted(failures.items())),
-        "requests_cached": sum(r.cached for r in results),
-        "prompt_tokens": sum(r.prompt_tokens for r in results),
-        "completion_tokens": sum(r.completion_tokens for r in results),
-        "cost_usd": round(sum(r.cost_usd for r in results), 6),
+        **counts,
         "model": annotate["model"],
         "prompt_version": PROMPT_VERSION,
         "seconds": round(time.perf_counter() - start, 3),
     }
     write_json(stats_out, stats)
-    log.info("labelled %d of %d; failures %s; $%.4f", stats["labelled"], len(records), stats["failures"], stats["cost_usd"])
+    log.info("labelled %d of %d (parse rate %s); failures %s; $%.4f", stats["labelled"], len(records),
+             stats["parse_rate"], stats["failures"], stats["cost_usd"])
     return stats
 
 
 def estimate_cost(sample: str, annotate: dict, teacher: dict, out: str) -> dict:
     """The pre-flight estimate of the labelling requests, tokens and dollars (cache hits are
     free), from the `teacher` config section, without calling the API."""
-    requests = [build_request(r, annotate) for r in read_parquet(sample).to_pylist()]
+    requests = [build_request(r, annotate, annotate["structured"]) for r in read_parquet(sample).to_pylist()]
     with Teacher(client_config(teacher), stage="annotate") as client:
         estimate = client.estimate(requests)
     report = {"stage": "annotate", "model": annotate["model"], **dataclasses.asdict(estimate)}

@@ -64,6 +64,7 @@ def teacher_endpoint(teacher: dict) -> Iterator[TeacherConfig]:
         "--latency-ms", str(offline["latency_ms"]), "--rate-429", str(offline["rate_429"]),
         "--rate-500", str(offline["rate_500"]), "--rate-drop", str(offline["rate_drop"]),
         "--rate-malformed", str(offline["rate_malformed"]), "--seed", str(offline["seed"]),
+        "--answer-style", offline["answer_style"], "--response-formats", ",".join(offline["response_formats"]),
     ]
     server = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
     try:

@@ -17,7 +17,8 @@ from collections.abc import Iterator
 
 from phi1repro.paper.grading import GRADING_MARKER
 
-from .messages import Messages, last_user_text, message_text
+from .messages import Messages, marked_text, message_text
+from .scores import SOLUTION_GRADE
 
 _FENCE = re.compile(r"```python\n(.*?)```", re.DOTALL)
 
@@ -54,12 +55,16 @@ def grade(reference: str, student: str) -> tuple[int, str]:
 class GradingGenerator:
     """Answers the grading prompt (phi1repro/paper/grading.py) as 'grade: N\\nreason: ...'."""
 
+    marker, scale, label = GRADING_MARKER, SOLUTION_GRADE, "Grade"
+
     def matches(self, messages: Messages) -> bool:
         return any(GRADING_MARKER in message_text(m) for m in messages)
 
-    def respond(self, messages: Messages, rng) -> str:
-        blocks = _FENCE.findall(last_user_text(messages))
+    def judge(self, messages: Messages) -> tuple[int, str]:
+        blocks = _FENCE.findall(marked_text(messages, GRADING_MARKER))
         if len(blocks) < 3:
-            return "grade: 0\nreason: the request holds no reference and student solution to compare"
-        score, reason = grade(blocks[1], blocks[2])
-        return f"grade: {score}\nreason: {reason}"
+            return 0, "the request holds no reference and student solution to compare"
+        return grade(blocks[1], blocks[2])
+
+    def respond(self, messages: Messages, rng) -> str:
+        return "grade: {}\nreason: {}".format(*self.judge(messages))

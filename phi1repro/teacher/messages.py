@@ -17,3 +17,8 @@ def message_text(message: dict[str, Any]) -> str:
 
 def last_user_text(messages: Messages) -> str:
     return next((message_text(m) for m in reversed(messages) if m["role"] == "user"), "")
+
+
+def marked_text(messages: Messages, marker: str) -> str:
+    """The text of the first message holding `marker` (the question, before any follow-up)."""
+    return next((message_text(m) for m in messages if marker in message_text(m)), "")

@@ -14,6 +14,12 @@ non-space character is a token. `max_tokens` (or `max_completion_tokens`) keeps 
 the content and sets finish_reason "length". A last user message containing "[[refuse]]" is
 always refused with 400 "content_policy_violation".
 
+Structured outputs: `response_format` {type: json_schema} gets the annotation's or grader's judgement as
+a JSON object checked against the request's schema, {type: json_object} the same object; a type not in
+ServerConfig.response_formats is refused as OpenAI refuses it (400, param response_format), and JSON
+mode, as at OpenAI, needs the word "json" in the messages. Free-text answers to those prompts come in
+ServerConfig.answer_style: 'plain' (the asked lines) or 'varied' (phrasing.py: as real models word them).
+
 Faults (Faults) are injected on /v1/chat/completions, and on the Files and Batch APIs too with
 faults_on_batches: one draw from random.Random(seed) per request, in the order requests arrive,
 picks at most one of 429 (with Retry-After), 500, a dropped connection, a 200 whose body is not
@@ -44,18 +50,22 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import jsonschema
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from .grader import GradingGenerator
-from .messages import Messages, last_user_text, message_text
+from .messages import Messages, last_user_text, marked_text, message_text
+from .phrasing import vary
 from .rubric import ANNOTATION_MARKER, educational_value, extract_code
+from .scores import EDUCATIONAL_VALUE
 from .synthetic import ExerciseGenerator, TextbookGenerator
 
 TOKEN = re.compile(r"\w+|[^\w\s]")
 REFUSE_TRIGGER = "[[refuse]]"
 OFFLINE_MODEL = "offline-teacher"
 ROLES = frozenset({"system", "developer", "user", "assistant", "tool"})
+JSON_FORMATS = ("json_schema", "json_object")
 BATCH_ENDPOINT = "/v1/chat/completions"
 BATCH_PHASES = (("in_progress", 0.25), ("finalizing", 0.75), ("completed", 1.0))  # status, share of batch_seconds
 ACTIVE_BATCH = frozenset({"validating", "in_progress", "finalizing"})
@@ -99,6 +109,8 @@ class ServerConfig:
     faults: Faults = Faults()
     batch_seconds: float = 0.5  # a batch goes validating -> in_progress -> finalizing -> completed over this long
     faults_on_batches: bool = False  # faults apply to /v1/chat/completions only unless this is set
+    answer_style: str = "plain"  # or "varied": the annotation's and grader's free text as phrasing.py words it
+    response_formats: frozenset[str] = frozenset(JSON_FORMATS)  # the response_format types accepted
 
 
 # --- generators -------------------------------------------------------------------------------
@@ -115,12 +127,16 @@ class Generator(Protocol):
 class AnnotationGenerator:
     """phi-1's educational-value question, answered by the rubric in rubric.py as 'score: N\\nreason: ...'."""
 
+    marker, scale, label = ANNOTATION_MARKER, EDUCATIONAL_VALUE, "Educational value"
+
     def matches(self, messages: Messages) -> bool:
         return any(ANNOTATION_MARKER in message_text(m) for m in messages)
 
+    def judge(self, messages: Messages) -> tuple[int, str]:
+        return educational_value(extract_code(marked_text(messages, ANNOTATION_MARKER)))
+
     def respond(self, messages: Messages, rng: random.Random) -> str:
-        score, reason = educational_value(extract_code(last_user_text(messages)))
-        return f"score: {score}\nreason: {reason}"
+        return "score: {}\nreason: {}".format(*self.judge(messages))
 
 
 class FallbackGenerator:
@@ -171,9 +187,11 @@ def max_tokens_of(body: dict[str, Any]) -> int | None:
 def request_key(body: dict[str, Any]) -> str:
     """The key of a chat request in /stats "chat_by_key": sha256 hex of the canonical JSON (sorted keys,
     no spaces, UTF-8) of {model, messages, temperature, top_p, max_tokens, seed, n}, where an absent
-    field is null, n defaults to 1 and max_tokens is max_tokens_of(body)."""
+    field is null, n defaults to 1 and max_tokens is max_tokens_of(body); and response_format, when given."""
     fields = {name: body.get(name) for name in ("model", "messages", "temperature", "top_p", "seed")}
     fields.update(max_tokens=max_tokens_of(body), n=body.get("n") or 1)
+    if body.get("response_format") is not None:
+        fields["response_format"] = body["response_format"]
     return hashlib.sha256(canonical_json(fields)).hexdigest()
 
 
@@ -224,19 +242,32 @@ def invalid_chat_request(body: Any) -> dict[str, Any] | None:
     for name, valid in _OPTIONAL_PARAMS.items():
         if body.get(name) is not None and not valid(body[name]):
             return error_body(f"Invalid value for '{name}': {body[name]!r}.", name)
+    return _invalid_response_format(body.get("response_format"))
+
+
+def _invalid_response_format(value: Any) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict) or value.get("type") not in ("text", *JSON_FORMATS):
+        return error_body("'response_format' must be an object with type 'text', 'json_object' or 'json_schema'.",
+                          "response_format")
+    spec = value.get("json_schema")
+    if value["type"] == "json_schema" and not (isinstance(spec, dict) and isinstance(spec.get("name"), str)
+                                               and isinstance(spec.get("schema"), dict)):
+        return error_body("'response_format.json_schema' must be an object with a 'name' and a 'schema'.",
+                          "response_format.json_schema")
     return None
 
 
-def answer(body: dict[str, Any]) -> dict[str, Any]:
-    """The chat.completion object for a valid request body."""
+def answer(body: dict[str, Any], style: str = "plain") -> dict[str, Any]:
+    """The chat.completion object for a valid request body, free-text judgements worded in `style`."""
     model, messages = body["model"], body["messages"]
     generator = next((g for g in GENERATORS if g.matches(messages)), FALLBACK)
     choices = []
     for index in range(body.get("n") or 1):
         seed = canonical_json([model, messages, body.get("temperature"), body.get("seed"), index])
-        content, finish_reason = truncate(
-            generator.respond(messages, random.Random(hashlib.sha256(seed).hexdigest())), max_tokens_of(body)
-        )
+        rng = random.Random(hashlib.sha256(seed).hexdigest())
+        content, finish_reason = truncate(_content(generator, body, style, rng), max_tokens_of(body))
         choices.append({"index": index, "message": {"role": "assistant", "content": content, "refusal": None},
                         "logprobs": None, "finish_reason": finish_reason})
     prompt_tokens = sum(count_tokens(message_text(m)) for m in messages)
@@ -250,6 +281,38 @@ def answer(body: dict[str, Any]) -> dict[str, Any]:
         "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
                   "total_tokens": prompt_tokens + completion_tokens},
     }
+
+
+def _content(generator: Generator, body: dict[str, Any], style: str, rng: random.Random) -> str:
+    """A generator's answer: a judge's as a JSON object when one is asked for, else in `style` when the
+    judged question is the last message (a follow-up such as a repair prompt gets the asked lines)."""
+    messages, judge = body["messages"], getattr(generator, "judge", None)
+    if _format(body) in JSON_FORMATS:
+        if judge is None:
+            return json.dumps({"text": generator.respond(messages, rng)})
+        return json.dumps(dict(zip((generator.scale.field, "reason"), judge(messages))))
+    if judge is not None and style == "varied" and generator.marker in last_user_text(messages):
+        return vary(generator.scale, generator.label, *judge(messages), rng)
+    return generator.respond(messages, rng)
+
+
+def _off_schema(completion: dict[str, Any], response_format: dict[str, Any]) -> dict[str, Any] | None:
+    """An error body when an answer does not fit the requested JSON schema (this teacher cannot constrain
+    its generators to an arbitrary schema), else None."""
+    schema = response_format["json_schema"]["schema"]
+    for choice in completion["choices"]:
+        if choice["finish_reason"] == "length":  # cut by max_tokens, as a real server's would be
+            continue
+        try:
+            jsonschema.validate(json.loads(choice["message"]["content"]), schema)
+        except (ValueError, jsonschema.ValidationError, jsonschema.SchemaError) as e:
+            return error_body(f"The offline teacher cannot answer in this schema: {str(e).partition(chr(10))[0]}",
+                              "response_format.json_schema")
+    return None
+
+
+def _format(body: dict[str, Any]) -> str:
+    return (body.get("response_format") or {}).get("type", "text")
 
 
 def _new_id(prefix: str) -> str:
@@ -311,8 +374,24 @@ class Teacher:
         if REFUSE_TRIGGER in last_user_text(body["messages"]):
             return 400, error_body("The request was refused by the content policy (the offline teacher's "
                                    f"{REFUSE_TRIGGER} trigger).", "messages", "content_policy_violation")
+        if error := self._refused_format(body):
+            return 400, error
+        completion = answer(body, self.config.answer_style)
+        if _format(body) == "json_schema" and (error := _off_schema(completion, body["response_format"])):
+            return 400, error
         self.completed += 1
-        return 200, answer(body)
+        return 200, completion
+
+    def _refused_format(self, body: dict[str, Any]) -> dict[str, Any] | None:
+        """OpenAI's refusals of a response_format: a type the model lacks, or JSON mode without 'json'."""
+        kind = _format(body)
+        if kind in JSON_FORMATS and kind not in self.config.response_formats:
+            return error_body(f"Invalid parameter: 'response_format' of type '{kind}' is not supported with this "
+                              "model.", "response_format")
+        if kind == "json_object" and not any("json" in message_text(m).lower() for m in body["messages"]):
+            return error_body("'messages' must contain the word 'json' in some form, to use 'response_format' of "
+                              "type 'json_object'.", "messages")
+        return None
 
     def add_file(self, data: bytes, filename: str, purpose: str) -> dict[str, Any]:
         obj = {"id": _new_id("file"), "object": "file", "bytes": len(data), "created_at": int(time.time()),
@@ -662,6 +741,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0, help="of the fault draws")
     parser.add_argument("--batch-seconds", type=float, default=0.5, help="from a batch's creation to its completion")
     parser.add_argument("--faults-on-batches", action="store_true", help="faults on the Files and Batch APIs too")
+    parser.add_argument("--answer-style", choices=("plain", "varied"), default="plain",
+                        help="of the annotation's and grader's free-text answers")
+    parser.add_argument("--response-formats", default=",".join(JSON_FORMATS),
+                        help="comma-separated response_format types accepted (empty: none)")
     args = parser.parse_args(argv)
     try:
         faults = Faults(rate_429=args.rate_429, retry_after_s=args.retry_after, rate_500=args.rate_500,
@@ -670,7 +753,8 @@ def main(argv: list[str] | None = None) -> None:
     except ValueError as e:
         parser.error(str(e))
     config = ServerConfig(latency_s=args.latency_ms / 1000, faults=faults, batch_seconds=args.batch_seconds,
-                          faults_on_batches=args.faults_on_batches)
+                          faults_on_batches=args.faults_on_batches, answer_style=args.answer_style,
+                          response_formats=frozenset(filter(None, args.response_formats.split(","))))
     asyncio.run(_serve_until_signalled(config, args.host, args.port))
 
 
