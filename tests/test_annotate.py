@@ -94,3 +94,21 @@ def test_estimate_needs_no_server(tmp_path, monkeypatch):
     sample_corpus(shards, 10, 0, str(tmp_path / "s.parquet"), str(tmp_path / "s.json"))
     report = estimate_cost(str(tmp_path / "s.parquet"), config["annotate"], config["teacher"], str(tmp_path / "e.json"))
     assert report["requests"] == 10 and report["cost_usd"] > 0
+
+
+def test_a_refusing_server_gets_free_text_once_and_varied_answers_are_read_or_repaired(tmp_path):
+    config = teacher_section(tmp_path, answer_style="varied", response_formats=[])
+    config["annotate"]["repair"] = True
+    shards = write_shards(tmp_path, {"local-00000": 80})
+    sample_corpus(shards, 80, 0, str(tmp_path / "s.parquet"), str(tmp_path / "s.json"))
+    out, stats_out = str(tmp_path / "labels.parquet"), str(tmp_path / "labels.json")
+    with teacher_endpoint(config["teacher"]) as teacher:
+        stats = label_sample(str(tmp_path / "s.parquet"), config["annotate"], teacher, False, out, stats_out)
+    assert stats["structured"] == "none" and stats["structured_fallbacks"] == ["json_schema -> json_object",
+                                                                               "json_object -> none"]
+    assert stats["answered"] == 80 and stats["repair"]["asked"] > 0  # the varied style writes a few unreadable
+    assert stats["repair"]["fixed"] == stats["repair"]["asked"] and stats["labelled"] == 80
+    labels = pq.read_table(out).to_pylist()
+    assert len({r["response"].partition(":")[0] for r in labels}) > 3  # answers in several styles
+    assert all(r["structured"] == "none" for r in labels)
+    assert sum(r["repair_response"] is not None for r in labels) == stats["repair"]["asked"]

@@ -50,6 +50,7 @@ class Scored:
     mode: str
     parsed: Parsed
     repair: Result | None = None
+    first_error: str | None = None  # the first answer's parse error, when it was repaired
 
     @property
     def response(self) -> str | None:
@@ -111,7 +112,7 @@ def _repair(client: Teacher, failed: list[tuple[Scored, Request]], scale: Scale)
                                                           answer_format=answer_format(scale, hint, s.mode))}],
         q.params) for s, q in failed]
     for (scored, _), result in zip(failed, client.run(requests) if requests else []):
-        scored.repair = result
+        scored.repair, scored.first_error = result, scored.parsed.error
         if (parsed := _parse(result, scale)).error is None and result.error is None:
             scored.parsed = parsed
 
@@ -128,12 +129,15 @@ def _stats(scored: list[Scored], mode: str, fallbacks: list[str], repair: bool) 
     return {
         "answered": answered,
         "parsed": parsed,
-        "parse_rate": round(parsed / answered, 4) if answered else None,
+        "parse_rate": round(parsed / answered, 4) if answered else None,  # repairs included
+        "first_answer_parse_rate": round((parsed - sum(s.parsed.error is None for s in repairs)) / answered, 4)
+        if answered else None,
         "failures": dict(sorted(failures.items())),
         "without_reason": sum(s.parsed.error is None and s.parsed.reason is None for s in scored),
         "structured": mode,
         "structured_fallbacks": fallbacks,
         "repair": {"enabled": repair, "asked": len(repairs), "fixed": sum(s.parsed.error is None for s in repairs),
+                   "asked_by_reason": dict(sorted(Counter(s.first_error for s in repairs).items())),
                    "cost_usd": round(sum(s.repair.cost_usd for s in repairs), 6)},
         "requests_cached": sum(s.result.cached for s in scored),
         "prompt_tokens": sum(r["prompt_tokens"] for r in rows),
