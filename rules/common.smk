@@ -91,6 +91,10 @@ if SYNTH_EXERCISES["count"] > _names.size:
         "distinct function names: add words or raise max_modifiers")})
 
 
+HELDOUT_COUNT = config["synth"]["heldout"]["count"]
+HELDOUT = ["heldout"] if HELDOUT_COUNT else []  # the demo's held-out benchmark (rules/benchmarks.smk)
+
+
 def synth_generation_params(section):
     """What a part's output depends on: the section without the settings that only change how it runs."""
     return {k: v for k, v in section.items() if k not in ("round_size", "validation")}
@@ -120,7 +124,10 @@ DECONTAM_SOURCES = {
     "code": ("code", corpus_shard_files("results/filtered")),
 }
 DECONTAM = config["decontam"]
-DECONTAM_BENCHMARKS = [f"results/benchmarks/{b}.jsonl" for b in ("humaneval", "mbpp") if b in BENCHMARKS]
+PAPER_BENCHMARK_NAMES = [b for b in ("humaneval", "mbpp") if b in BENCHMARKS]
+DECONTAM_BENCHMARKS = [f"results/benchmarks/{b}.jsonl" for b in PAPER_BENCHMARK_NAMES + HELDOUT]
+# Exercises are pruned against the paper's benchmarks, never the held-out set, which is only reported.
+DECONTAM_PRUNE = {**DECONTAM["prune"], "benchmarks": DECONTAM["prune"]["benchmarks"] or PAPER_BENCHMARK_NAMES}
 DECONTAM_TAUS = [str(tau) for tau in DECONTAM["ast"]["taus"]]
 _unknown = [b for b in DECONTAM["prune"]["benchmarks"] if b not in BENCHMARKS]
 if _unknown:
@@ -252,7 +259,7 @@ from phi1repro.evaluate.tasks import default_stop
 
 EVALUATE = config["evaluate"]
 EVALUATE_MODELS = list(MODELS) if EVALUATE["models"] is None else EVALUATE["models"]
-EVALUATE_BENCHMARKS = [b for b in ("humaneval", "mbpp") if b in BENCHMARKS and b in EVALUATE["benchmarks"]]
+EVALUATE_BENCHMARKS = [b for b in PAPER_BENCHMARK_NAMES + HELDOUT if b in EVALUATE["benchmarks"]]
 for _name in EVALUATE_MODELS:
     if _name not in MODELS:
         raise config_error(CONFIG_SOURCE, {"evaluate.models": f"{_name!r} is not a model ({', '.join(MODELS)})"})
@@ -286,8 +293,8 @@ for _item, _names in PAPER_MODELS.items():
         if _name not in MODELS:
             raise config_error(CONFIG_SOURCE, {f"paper.{_item}": f"{_name!r} is not a model ({', '.join(MODELS)})"})
 PAPER_BENCHMARKS = {
-    "figure_2_1": ["humaneval"],
-    "table_1": [b for b in ("humaneval", "mbpp") if b in BENCHMARKS],
+    "figure_2_1": ["humaneval"] + HELDOUT,
+    "table_1": PAPER_BENCHMARK_NAMES + HELDOUT,
     "table_2": ["unconventional", "humaneval"],
 }
 

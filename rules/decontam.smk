@@ -35,7 +35,7 @@ rule decontam_prune:
     wildcard_constraints:
         tau=r"0\.\d+|1\.0",
     params:
-        prune=DECONTAM["prune"],
+        prune=DECONTAM_PRUNE,
     log:
         "logs/decontam/prune/tau-{tau}.log",
     conda:
@@ -58,7 +58,7 @@ rule decontam_report:
             "ngram": DECONTAM["ngram"],
             "embedding": DECONTAM["embedding"],
             "taus": DECONTAM["ast"]["taus"],
-            "prune": DECONTAM["prune"],
+            "prune": DECONTAM_PRUNE,
             "mbpp_splits": DECONTAM["mbpp_splits"],
         },
     log:

@@ -218,3 +218,31 @@ def test_real_mbpp_test_split_has_500_problems_and_finds_a_planted_copy(tmp_path
     original = next(p for p in problems if p.task_id == "11").code
     rows, _ = decontaminate_one(tmp_path, original.replace("ch", "letter"), problems, "code")
     assert any(r["task_id"] == "11" and r["ast"] == 1.0 for r in rows)
+
+
+def test_the_held_out_benchmark_is_reported_on_its_own(tmp_path, matched, benchmarks):
+    """The demo's held-out problems (here HumanEval's again, under the name heldout) get their own section;
+    the flagged counts, closest-items table and pruning stay the paper's benchmarks'."""
+    rows, stats = matched
+    heldout = tmp_path / "heldout.jsonl"
+    heldout.write_text(Path(benchmarks[0]).read_text())
+    settings = {"ngram": {"n": 13, "threshold": 0.5}, "embedding": {"threshold": 0.5}, "taus": [0.95, 0.8],
+                "prune": {"measures": ["ast"], "benchmarks": ["humaneval"]}, "mbpp_splits": ["test"]}
+    reports = {}
+    for name, extra in (("paper", []), ("with_heldout", [{**r, "benchmark": "heldout"} for r in rows
+                                                          if r["benchmark"] == "humaneval"])):
+        matches, stats_path = tmp_path / f"{name}.parquet", tmp_path / f"{name}.stats.json"
+        pq.write_table(pa.Table.from_pylist(rows + extra), matches)
+        stats_path.write_text(json.dumps(stats))
+        reports[name] = decontam_report([str(matches)], [str(stats_path)], [*benchmarks, *[str(heldout)] * bool(extra)],
+                                        settings, str(tmp_path / f"{name}.json"), str(tmp_path / f"{name}.md"),
+                                        str(tmp_path / f"{name}.png"))
+    paper, both = reports["paper"], reports["with_heldout"]
+    assert both["datasets"] == paper["datasets"] and both["pruning"] == paper["pruning"]
+    assert both["problems_compared"] == {"humaneval": 164, "mbpp": 2, "heldout": 164}
+    flagged = sum(p["flagged_pairs"].get("exercises", 0) > 0 for p in paper["problems"]["humaneval"].values())
+    assert both["heldout"]["flagged_problems"] == {"exercises": flagged} and flagged >= 1
+    assert both["heldout"]["ast_match_1"] >= 1
+    markdown = (tmp_path / "with_heldout.md").read_text()
+    assert "| Heldout" not in markdown and "## The demo's held-out exercises" in markdown
+    assert "heldout" not in paper

@@ -263,7 +263,7 @@ def test_killed_jobs_lose_only_their_own_work(cluster, demo_run, tmp_path):
     redone = json.loads((workdir / f"results/synthetic/exercises/{lost[0]:05d}.stats.json").read_text())
     assert redone["requests_cached"] > 0, redone
 
-    # Training: from the finished demo's tokens and phi1_base, a longer phi1, hard-killed after a checkpoint.
+    # Training: from the finished demo's tokens and phi1_base, a phi1 of 100 steps, hard-killed after a checkpoint.
     demo["teacher"] = yaml.safe_load(demo_run["config"].read_text())["teacher"]
     demo["models"]["phi1"]["steps"] = 100  # checkpointed every 20 steps
     shutil.copytree(demo_run["workdir"] / "results", workdir / "results", dirs_exist_ok=True)

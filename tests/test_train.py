@@ -203,7 +203,9 @@ def test_export_gives_the_trainers_logits(trained, corpus):
     trainer_model.load_state_dict(state)
     ids = torch.tensor([tok(CODE[1])["input_ids"]])
     with torch.no_grad():
-        torch.testing.assert_close(model(ids).logits, trainer_model(ids).logits, rtol=0, atol=0)
+        export_logits, trainer_logits = model(ids).logits, trainer_model(ids).logits
+    print(f"export vs trainer logits: max abs diff {(export_logits - trainer_logits).abs().max().item()}")
+    torch.testing.assert_close(export_logits, trainer_logits, rtol=0, atol=0)
 
 
 def test_init_from_starts_from_the_export(trained, corpus, tmp_path):

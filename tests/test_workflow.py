@@ -120,9 +120,9 @@ def test_demo_dry_run_lists_every_job(tmp_path):
         "annotate_sample": 1, "annotate_labels": 1, "quality_embed": 4, "quality_embed_sample": 1,
         "quality_classifier": 1, "quality_score": 4, "quality_threshold": 1, "quality_filter": 4,
         "quality_filter_stats": 1, "synth_textbooks": 4, "synth_exercises": 4, "synth_stats": 1, "synth_diversity": 1,
-        "benchmarks_prepare": 2, "decontam_match": 12, "decontam_prune": 4, "decontam_report": 1,
-        "tokenizer": 1, "tokens_pack": 20, "tokens_stats": 1, "train": 13, "evaluate_selfcheck": 2,
-        "evaluate_generate": 16, "evaluate_score": 16, "paper_grade": 3, "paper_figure_2_1": 1, "paper_table_1": 1,
+        "benchmarks_prepare": 2, "benchmarks_heldout": 1, "decontam_match": 12, "decontam_prune": 4, "decontam_report": 1,
+        "tokenizer": 1, "tokens_pack": 20, "tokens_stats": 1, "train": 13, "evaluate_selfcheck": 3,
+        "evaluate_generate": 29, "evaluate_score": 29, "paper_grade": 3, "paper_figure_2_1": 1, "paper_table_1": 1,
         "paper_table_2": 1, "paper_table_3": 1, "paper_figure_3_1": 1,
     }
 
@@ -147,7 +147,9 @@ def test_demo_runs_offline(demo_run):
     assert (workdir / "results/synthetic/plots/exercises/imports.png").exists()
 
     report = json.loads((workdir / "results/decontam/report.json").read_text())
-    assert report["problems_compared"] == {"humaneval": 164}
+    heldout = json.loads((workdir / "results/benchmarks/heldout.stats.json").read_text())
+    assert heldout["requested"] == demo["synth"]["heldout"]["count"] and heldout["problems"] >= 150
+    assert report["problems_compared"] == {"humaneval": 164, "heldout": heldout["problems"]}
     assert report["datasets"]["exercises"]["items"] == synthetic["exercises"]["valid"]
     assert report["datasets"]["code"]["items"] == kept["files_out"] and not report["datasets"]["code"]["embedding"]
     for tau in ("0.95", "0.9", "0.85", "0.8"):
@@ -169,6 +171,10 @@ def test_demo_runs_offline(demo_run):
     generation = result["provenance"]["generation"]
     assert generation["checkpoint_sha256"] and generation["decoding"]["temperature"] == 0.0
     assert len((workdir / "results/phi1/humaneval.problems.jsonl").read_text().splitlines()) == 164
+    # the demo's signal: phi1 solves some of the held-out exercises, with an interval that excludes 0
+    learned = json.loads((workdir / "results/phi1/heldout.json").read_text())
+    assert learned["n_problems"] == heldout["problems"] and learned["ci95"]["pass@1"][0] > 0, learned
+    print(f"phi1 on the held-out exercises: pass@1 {learned['pass@1']:.3f} {learned['ci95']['pass@1']}")
 
 
 def test_a_dry_run_plans_exactly_what_a_change_touches(demo_run):
@@ -185,27 +191,30 @@ def test_a_dry_run_plans_exactly_what_a_change_touches(demo_run):
     # the figures and tables that show scores
     scores = {"paper_figure_2_1": 1, "paper_table_1": 1, "paper_table_2": 1, "paper_table_3": 1}
     # the demo's tokenizer learns from CodeTextbook, so a new filter retrains the tokenizer and every model
-    retrain = {"tokenizer": 1, "tokens_pack": 20, "tokens_stats": 1, "train": 13, "evaluate_generate": 16,
-               "evaluate_score": 16, "paper_grade": 3, **scores}
+    retrain = {"tokenizer": 1, "tokens_pack": 20, "tokens_stats": 1, "train": 13, "evaluate_generate": 29,
+               "evaluate_score": 29, "paper_grade": 3, **scores}
     changed = {**demo, "filter": {"target_token_share": 0.3}}
     assert plan(changed) == {"quality_threshold": 1, "quality_filter": 4, "quality_filter_stats": 1,
                              "decontam_match": 4, "decontam_report": 1, **retrain, "all": 1}
-    # a new finetuning learning rate retrains phi1 and its retrainings on pruned exercises (Table 3), and
-    # evaluates them again (phi1 on HumanEval and Table 2's problems)
+    # a new finetuning learning rate retrains phi1 and evaluates it again (on HumanEval, the held-out
+    # exercises and Table 2's problems); Table 3 retrains another model (phi1_small_short) at demo scale
     changed = {**demo, "models": {**demo["models"], "phi1": {**demo["models"]["phi1"], "lr": 5.0e-4}}}
-    assert plan(changed) == {"train": 5, "evaluate_generate": 6, "evaluate_score": 6, "paper_grade": 1, **scores,
-                             "all": 1}
+    assert plan(changed) == {"train": 1, "evaluate_generate": 3, "evaluate_score": 3, "paper_grade": 1,
+                             "paper_figure_2_1": 1, "paper_table_1": 1, "paper_table_2": 1, "all": 1}
+    # more training exercises move the held-out names on: the held-out set is asked for again
+    changed = {**demo, "synth": {**demo["synth"], "exercises": {**demo["synth"]["exercises"], "count": 2100}}}
+    assert plan(changed)["benchmarks_heldout"] == 1
     # a new textbook teacher writes the textbooks again, and not the annotation
     changed = {**demo, "synth": {**demo["synth"], "textbooks": {**demo["synth"]["textbooks"], "model": "gpt-4"}}}
     assert plan(changed) == {"synth_textbooks": 4, "synth_stats": 1, "synth_diversity": 1, "decontam_match": 4,
                              "decontam_report": 1, "paper_figure_3_1": 1, **retrain, "all": 1}
     # longer timeouts re-execute the samples and the self-checks; nothing is generated or graded again
     changed = {**demo, "evaluate": {**demo["evaluate"], "execution": {"workers": 2, "timeout_s": 10.0}}}
-    assert plan(changed) == {"evaluate_selfcheck": 2, "evaluate_score": 16, **scores, "all": 1}
-    # a new tau prunes once more and retrains phi1 on that set for Table 3; nothing is matched again
+    assert plan(changed) == {"evaluate_selfcheck": 3, "evaluate_score": 29, **scores, "all": 1}
+    # a new tau prunes once more and retrains Table 3's model on that set; nothing is matched again
     changed = {**demo, "decontam": {**demo["decontam"], "ast": {"taus": [0.95, 0.9, 0.85, 0.8, 0.99]}}}
     assert plan(changed) == {"decontam_prune": 1, "decontam_report": 1, "tokens_pack": 1, "tokens_stats": 1,
-                             "train": 1, "evaluate_generate": 1, "evaluate_score": 1, "paper_table_3": 1, "all": 1}
+                             "train": 1, "evaluate_generate": 2, "evaluate_score": 2, "paper_table_3": 1, "all": 1}
 
     # an edited script: its rule and what is downstream
     with edited(source / "scripts/quality_threshold.py"):
@@ -217,10 +226,10 @@ def test_a_dry_run_plans_exactly_what_a_change_touches(demo_run):
         assert table.returncode == 0, table.stderr
         assert re.search(r"^quality_threshold\s+1\s+code changed$", table.stdout, re.M), table.stdout
         assert re.search(r"^quality_filter\s+4\s+input from quality_threshold$", table.stdout, re.M), table.stdout
-        assert re.search(r"^total\s+86$", table.stdout, re.M), table.stdout
+        assert re.search(r"^total\s+112$", table.stdout, re.M), table.stdout
     # an edited library module: the rules whose scripts reach it, and what is downstream
     with edited(source / "phi1repro/evaluate/generate.py"):
-        assert plan() == {"evaluate_generate": 16, "evaluate_score": 16, "paper_grade": 3, **scores, "all": 1}
+        assert plan() == {"evaluate_generate": 29, "evaluate_score": 29, "paper_grade": 3, **scores, "all": 1}
     with edited(source / "phi1repro/paper/figures.py"):
         assert plan() == {"paper_figure_2_1": 1, "paper_figure_3_1": 1, "all": 1}
     assert plan() == {}
@@ -240,6 +249,8 @@ def test_the_papers_figures_and_tables_at_demo_scale(demo_run):
         assert {d: bar["model"] for d, bar in drawn["bars"].items()} == configured["bars"]
         assert all(0 <= bar["ours"] <= 100 and bar["tokens_seen"] > 0 for bar in drawn["bars"].values())
     assert figure["groups"][2]["bars"]["codeexercises"]["paper"] == 50.6
+    assert [g["label"] for g in figure["heldout_groups"]] == [g["label"] for g in groups]
+    assert all(bar["paper"] is None for g in figure["heldout_groups"] for bar in g["bars"].values())
 
     def rows(table):
         return json.loads((paper / f"{table}.json").read_text())["rows"]
@@ -247,8 +258,9 @@ def test_the_papers_figures_and_tables_at_demo_scale(demo_run):
     table_1 = rows("table_1")
     assert [r[0] for r in table_1] == demo["paper"]["table_1"]["models"] + ["phi-1 (paper)", "phi-1-base (paper)",
                                                                           "phi-1-small (paper)"]
-    assert all(len(r) == 5 for r in table_1) and "| Model | Size | Training tokens |" in (paper / "table_1.md").read_text()
-    assert r"\begin{tabular}{lllll}" in (paper / "table_1.tex").read_text()
+    assert all(len(r) == 6 for r in table_1) and "| Model | Size | Training tokens |" in (paper / "table_1.md").read_text()
+    assert "Held-out exercises pass@1 (%)" in (paper / "table_1.md").read_text()
+    assert r"\begin{tabular}{llllll}" in (paper / "table_1.tex").read_text()
 
     table_2 = json.loads((paper / "table_2.json").read_text())
     assert [r[0] for r in table_2["rows"]] == demo["paper"]["table_2"]["models"]
@@ -262,10 +274,11 @@ def test_the_papers_figures_and_tables_at_demo_scale(demo_run):
         subsets = report["humaneval_subsets"][tau]
         expected = {"similar": subsets["similar"], "non-similar": subsets["non_similar"]}.get(subset)
         assert int(count) == (len(expected) if expected is not None else 164), (tau, subset)
+    base = demo["paper"]["table_3"]["model"]
     for tau in ("0.95", "0.9", "0.85", "0.8"):
-        retrained = json.loads((workdir / f"results/checkpoints/phi1.tau-{tau}/training.json").read_text())
+        retrained = json.loads((workdir / f"results/checkpoints/{base}.tau-{tau}/training.json").read_text())
         assert retrained["data"][0]["index"] == f"results/tokens/codeexercises.tau-{tau}/exercises.json"
-        assert retrained["init_from"] == "results/checkpoints/phi1_base"
+        assert retrained["init_from"] == f"results/checkpoints/{demo['models'][base]['init']}"
 
 
 @contextlib.contextmanager

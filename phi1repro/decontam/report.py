@@ -4,6 +4,10 @@ An exercise is pruned at tau when one of its pairs with a pruning benchmark has 
 >= tau, or is flagged by another pruning measure (embedding, n-gram) at its own threshold.
 A HumanEval problem is "similar" at tau when some exercise has AST match rate >= tau with it
 (the split of phi-1's Table 3), "non-similar" otherwise.
+
+The demo's held-out exercises (benchmark `heldout`, synth/heldout.py) are compared like the paper's
+benchmarks but reported on their own: the flagged counts, the closest-items table and pruning are
+the paper's benchmarks' alone.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from .items import Problem, problems_of
 log = logging.getLogger(__name__)
 
 MEASURES = ("ast", "embedding", "ngram")
+HELDOUT = "heldout"
 
 
 def read_matches(paths: Iterable[str | Path]) -> list[dict]:
@@ -94,7 +99,8 @@ def decontam_report(matches: list[str], stats: list[str], benchmarks: list[str],
                     out_md: str, plot: str) -> dict:
     """The report: per dataset what was compared and flagged, per tau what pruning removes and
     HumanEval's similar / non-similar split, per problem its closest training items."""
-    rows = read_matches(matches)
+    every_row = read_matches(matches)
+    rows = [r for r in every_row if r["benchmark"] != HELDOUT]
     problems: list[Problem] = [p for path in benchmarks for p in problems_of(path, settings["mbpp_splits"])]
     taus = sorted(settings["taus"], reverse=True)
     measures, prune_benchmarks = settings["prune"]["measures"], settings["prune"]["benchmarks"]
@@ -105,13 +111,14 @@ def decontam_report(matches: list[str], stats: list[str], benchmarks: list[str],
         d = datasets.setdefault(s["dataset"], {"files": 0, "items": 0, "units": 0, "unparseable_items": 0,
                                                "unparseable_blocks": 0, "flagged_items": 0, "unit_pairs": 0,
                                                "ast_candidate_pairs": 0, "embedding": s["embedding"], "seconds": 0.0})
-        for key in ("items", "units", "unparseable_items", "unparseable_blocks", "flagged_items"):
+        for key in ("items", "units", "unparseable_items", "unparseable_blocks"):
             d[key] += s[key]
         d["files"] += 1
         d["unit_pairs"] += s["ast"]["unit_pairs"]
         d["ast_candidate_pairs"] += s["ast"]["candidate_pairs"]
         d["seconds"] = round(d["seconds"] + sum(s["seconds"].values()), 3)
     for name, d in datasets.items():
+        d["flagged_items"] = len({(r["file"], r["id"]) for r in rows if r["dataset"] == name and r["flagged_by"]})
         by_measure = {m: len({(r["file"], r["id"]) for r in rows if r["dataset"] == name and m in r["flagged_by"]})
                       for m in MEASURES}
         d["flagged_items_by_measure"] = by_measure
@@ -132,9 +139,9 @@ def decontam_report(matches: list[str], stats: list[str], benchmarks: list[str],
         subsets[str(tau)] = {"similar": [t for t in humaneval if t in similar],
                              "non_similar": [t for t in humaneval if t not in similar]}
 
-    closest = _closest(rows)
+    closest = _closest(every_row)
     flagged_counts: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for r in rows:
+    for r in every_row:
         if r["flagged_by"]:
             flagged_counts[r["benchmark"], r["task_id"]][r["dataset"]] += 1
     per_problem = {}
@@ -152,11 +159,27 @@ def decontam_report(matches: list[str], stats: list[str], benchmarks: list[str],
         "humaneval_subsets": subsets,
         "problems": per_problem,
     }
+    if HELDOUT in per_problem:
+        report[HELDOUT] = _heldout_summary(per_problem[HELDOUT], list(datasets))
     write_json(out_json, report)
     with atomic_path(out_md) as tmp:
         tmp.write_text(_markdown(report, taus))
     _plot(report, rows, taus, plot)
     return report
+
+
+def _heldout_summary(problems: dict[str, dict], datasets: list[str]) -> dict:
+    """How close the held-out problems come to the training data: per dataset, the problems with a flagged
+    pair; per measure, the median of each problem's closest score, and the problems at AST match rate 1."""
+    def median(values: list[float]) -> float | None:
+        values = sorted(values)
+        return round((values[(len(values) - 1) // 2] + values[len(values) // 2]) / 2, 4) if values else None
+
+    closest = [p["closest"] for p in problems.values()]
+    return {"problems": len(problems),
+            "flagged_problems": {d: sum(p["flagged_pairs"].get(d, 0) > 0 for p in problems.values()) for d in datasets},
+            "closest_median": {m: median([c[m]["score"] for c in closest if m in c]) for m in MEASURES},
+            "ast_match_1": sum(c.get("ast", {}).get("score") == 1.0 for c in closest)}
 
 
 def _fmt(score) -> str:
@@ -191,7 +214,8 @@ def _markdown(report: dict, taus: list[float]) -> str:
                      f"| {len(h['non_similar'])} |")
     lines += ["", "## Problems with the closest training items (top 20 by AST match rate)", "",
               "| problem | AST | item | n-gram | item | embedding | item |", "|---|---:|---|---:|---|---:|---|"]
-    ranked = sorted(((b, t, v["closest"]) for b, probs in report["problems"].items() for t, v in probs.items()),
+    ranked = sorted(((b, t, v["closest"]) for b, probs in report["problems"].items() if b != HELDOUT
+                     for t, v in probs.items()),
                     key=lambda x: -(x[2].get("ast", {}).get("score") or 0))
     for _, task_id, c in ranked[:20]:
         cells = []
@@ -199,6 +223,17 @@ def _markdown(report: dict, taus: list[float]) -> str:
             best = c.get(measure)
             cells += [_fmt(best and best["score"]), f"{best['dataset']}:{best['id']}" if best else "-"]
         lines.append(f"| {task_id} | " + " | ".join(cells) + " |")
+    if HELDOUT in report:
+        h = report[HELDOUT]
+        median = h["closest_median"]
+        lines += ["", "## The demo's held-out exercises (reported, never pruned for)", "",
+                  f"{h['problems']} problems, written for function names no training exercise has. "
+                  f"{h['ast_match_1']} have a training item with AST match rate 1 (the same syntax tree up to names "
+                  "and values: tasks of the kinds training shows). Median closest item: AST match rate "
+                  f"{_fmt(median['ast'])}, {s['ngram']['n']}-gram overlap {_fmt(median['ngram'])}, embedding distance "
+                  f"{_fmt(median['embedding'])}.", "",
+                  "| dataset | held-out problems with a flagged pair |", "|---|---:|"]
+        lines += [f"| {d} | {n} |" for d, n in h["flagged_problems"].items()]
     return "\n".join(lines) + "\n"
 
 

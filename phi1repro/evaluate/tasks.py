@@ -35,9 +35,10 @@ from ..benchmarks import FIELDS, mbpp_split, read_records
 from ..errors import InputError
 from ..sandbox import Judged
 
-BENCHMARKS = ("humaneval", "mbpp", "unconventional")  # unconventional: Table 2's problems, in HumanEval's format
-PROMPTS = {"humaneval": ("humaneval",), "mbpp": ("docstring", "harness"),
-           "unconventional": ("humaneval",)}  # the first is the default
+# In HumanEval's format: unconventional, Table 2's problems; heldout, the demo's held-out exercises (synth/heldout.py).
+BENCHMARKS = ("humaneval", "mbpp", "unconventional", "heldout")
+PROMPTS = {"humaneval": ("humaneval",), "mbpp": ("docstring", "harness"), "unconventional": ("humaneval",),
+           "heldout": ("humaneval",)}  # the first is the default
 # Stop sequences: Codex's for HumanEval (the model writes a function body), and
 # bigcode-evaluation-harness's for its MBPP prompt (the model writes whole functions).
 BODY_STOP = ["\nclass", "\ndef", "\n#", "\nif", "\nprint"]

@@ -21,11 +21,12 @@ def save(fig: Figure, png: str, pdf: str) -> None:
             fig.savefig(tmp, **options)
 
 
-def figure_2_1_data(groups: list[dict], models: dict[str, Model], scores: dict[str, Score]) -> list[dict]:
-    """The bars: per group, per dataset, our model's pass@1 (%) and interval, and the paper's."""
+def figure_2_1_data(groups: list[dict], models: dict[str, Model], scores: dict[str, Score],
+                    with_paper: bool = True) -> list[dict]:
+    """The bars: per group, per dataset, our model's pass@1 (%) and interval, and the paper's (`with_paper`)."""
     data = []
     for group in groups:
-        paper = FIGURE_2_1.get(group["paper"], {}) if group["paper"] else {}
+        paper = FIGURE_2_1.get(group["paper"], {}) if group["paper"] and with_paper else {}
         bars = {}
         for dataset in DATASETS:  # the paper's order (the config's keys come sorted)
             if (name := group["bars"].get(dataset)) is None and paper.get(dataset) is None:
@@ -40,12 +41,35 @@ def figure_2_1_data(groups: list[dict], models: dict[str, Model], scores: dict[s
     return data
 
 
+PANELS = {"humaneval": "HumanEval pass@1 (%)",
+          "heldout": "Held-out exercises pass@1 (%)\n(the demo's signal, not a paper benchmark)"}
+
+
 def figure_2_1(groups: list[dict], models: dict[str, dict], scale: str, png: str, pdf: str, data_out: str) -> list[dict]:
-    """The grouped bars of `groups` (config paper.figure_2_1.groups) for `models` (see results.read_models)."""
+    """The grouped bars of `groups` (config paper.figure_2_1.groups) for `models` (see results.read_models):
+    HumanEval beside the paper's numbers, and below it the held-out exercises where every model has a score."""
     models, scores = read_models(models)
-    data = figure_2_1_data(groups, models, {name: each["humaneval"] for name, each in scores.items()})
-    fig = Figure(figsize=(max(7.0, 2.6 * len(data) + 1), 5.2), layout="constrained")
-    ax = fig.subplots()
+    panels = {benchmark: figure_2_1_data(groups, models, {name: each[benchmark] for name, each in scores.items()},
+                                         with_paper=benchmark == "humaneval")
+              for benchmark in PANELS if all(benchmark in each for each in scores.values())}
+    fig = Figure(figsize=(max(7.0, 2.6 * len(groups) + 1), 1.2 + 4.0 * len(panels)), layout="constrained")
+    for ax, (benchmark, data) in zip(fig.subplots(len(panels), 1, squeeze=False)[:, 0], panels.items()):
+        _draw_bars(ax, data, PANELS[benchmark])
+    fig.axes[0].set_title(f"pass@1 by training data, model size and tokens seen ({scale})", fontsize=10)
+    handles = [Patch(color=colour, label=name) for name, colour in DATASETS.values()]
+    handles += [Patch(facecolor="white", edgecolor="black", label="ours (95% interval)"),
+                Patch(facecolor="white", edgecolor="black", hatch="///", alpha=0.4, label="paper")]
+    fig.axes[0].legend(handles=handles, fontsize=7, loc="upper left")
+    fig.text(0.01, 0.0, FIGURE_2_1_NOTE, fontsize=6, ha="left", va="bottom", wrap=True)
+    fig.get_layout_engine().set(rect=(0, 0.05, 1, 0.95))
+    save(fig, png, pdf)
+    write_json(data_out, {"scale": scale, "groups": panels["humaneval"],
+                          **({"heldout_groups": panels["heldout"]} if "heldout" in panels else {}),
+                          "paper_note": FIGURE_2_1_NOTE})
+    return panels["humaneval"]
+
+
+def _draw_bars(ax, data: list[dict], ylabel: str) -> None:
     ticks = []
     for x, group in enumerate(data):
         bars = group["bars"]
@@ -66,18 +90,10 @@ def figure_2_1(groups: list[dict], models: dict[str, dict], scale: str, png: str
             f"ours: {human_count(seen[0])} tokens" if seen else "")
         ticks.append("\n".join(filter(None, [group["label"], ours, f"paper: {group['paper_group']}" if group["paper_group"] else ""])))
     ax.set_xticks(range(len(data)), ticks, fontsize=8)
-    ax.set_ylabel("HumanEval pass@1 (%)")
-    ax.set_ylim(0, max(60.0, *(bar.get("ours") or 0 for group in data for bar in group["bars"].values())) + 8)
-    ax.set_title(f"HumanEval pass@1 by training data, model size and tokens seen ({scale})", fontsize=10)
-    handles = [Patch(color=colour, label=name) for name, colour in DATASETS.values()]
-    handles += [Patch(facecolor="white", edgecolor="black", label="ours (95% interval)"),
-                Patch(facecolor="white", edgecolor="black", hatch="///", alpha=0.4, label="paper")]
-    ax.legend(handles=handles, fontsize=7, loc="upper left")
-    fig.text(0.01, 0.0, FIGURE_2_1_NOTE, fontsize=6, ha="left", va="bottom", wrap=True)
-    fig.get_layout_engine().set(rect=(0, 0.05, 1, 0.95))
-    save(fig, png, pdf)
-    write_json(data_out, {"scale": scale, "groups": data, "paper_note": FIGURE_2_1_NOTE})
-    return data
+    ax.set_ylabel(ylabel, fontsize=9)
+    highest = max(0.0, *(bar.get("ours") or 0 for group in data for bar in group["bars"].values()),
+                  *(bar["paper"] or 0 for group in data for bar in group["bars"].values()))
+    ax.set_ylim(0, max(60.0, highest) + 8)
 
 
 def figure_3_1(diversity: str, min_count: int, scale: str, png: str, pdf: str) -> list[tuple[str, int]]:

@@ -178,17 +178,18 @@ def rounds(indices: range, size: int) -> Iterator[range]:
 
 
 def generate_exercises(part: int, cfg: dict, seed: int, teacher: TeacherConfig, batch: bool, out: str,
-                       rejected_out: str, stats_out: str) -> dict:
-    """CodeExercises for the indices `part` owns below cfg["count"]; each answer validated by
-    execution while the next round is being generated. Valid ones go to `out`, rejected ones
-    (with their reason) to `rejected_out`."""
+                       rejected_out: str, stats_out: str, indices: range | None = None,
+                       stage: str = "synth-exercises") -> dict:
+    """CodeExercises for the indices `part` owns below cfg["count"] (or for `indices`); each answer
+    validated by execution while the next round is being generated. Valid ones go to `out`,
+    rejected ones (with their reason) to `rejected_out`."""
     start = time.perf_counter()
     prompts = exercise_prompts(cfg, seed)
-    indices = range(part, cfg["count"], cfg["parts"])
+    indices = range(part, cfg["count"], cfg["parts"]) if indices is None else indices
     validation = cfg["validation"]
     limits = Limits(timeout_s=validation["timeout_s"], memory_mb=validation["memory_mb"])
     accounting, reasons, validation_seconds = Accounting(), Counter(), 0.0
-    with (Teacher(teacher, stage="synth-exercises") as client,
+    with (Teacher(teacher, stage=stage) as client,
           ExerciseValidator(workers=validation["workers"], limits=limits) as validator,
           ThreadPoolExecutor(1, thread_name_prefix="validate") as background,
           ParquetWriter(out, EXERCISE_SCHEMA) as valid,
@@ -196,7 +197,7 @@ def generate_exercises(part: int, cfg: dict, seed: int, teacher: TeacherConfig, 
         pending: Future | None = None
         for batch_indices in rounds(indices, cfg["round_size"]):
             requests = [exercise_request(prompts, i, cfg) for i in batch_indices]
-            results = ask(client, requests, batch, group=f"synth-exercises-{part}-{batch_indices[0]}")
+            results = ask(client, requests, batch, group=f"{stage}-{part}-{batch_indices[0]}")
             accounting.add(results)
             if pending:
                 validation_seconds += pending.result()

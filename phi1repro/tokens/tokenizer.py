@@ -7,7 +7,12 @@ index records.
 
 A trained tokenizer is GPT-2 style: the 256 bytes are its alphabet (any text encodes, nothing is
 unknown), words get no prefix space, and `<|endoftext|>` is its one special token, standing for
-end, beginning and unknown. Shards store ids as uint16, so a vocabulary holds at most 65536 tokens.
+end, beginning and unknown. Unlike GPT-2's, every newline is a token of its own, never merged with
+the indentation after it. A prompt that ends a line (HumanEval's end with a docstring's closing
+quotes and a newline) then tokenizes as a prefix of prompt + body, so generation goes on from tokens
+seen in training. With GPT-2's split, the newline and the body's indentation are one token in
+training, a prompt's lone newline is seen only at the end of a file, and greedy decoding ends at
+once. Shards store ids as uint16, so a vocabulary holds at most 65536 tokens.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
-from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import AutoTokenizer, PreTrainedTokenizerBase, PreTrainedTokenizerFast
 
 from ..errors import InputError
@@ -37,6 +42,8 @@ EOS = "<|endoftext|>"
 MAX_VOCAB = 1 << 16  # ids are stored as uint16
 MIN_VOCAB = 257  # the 256 bytes and EOS
 READ_ROWS = 1024  # parquet rows read at a time
+SPLIT = (r"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\n|[^\S\n]+(?!\S)|[^\S\n]+")
+"""GPT-2's pre-tokenizing pattern with each newline split off on its own."""
 
 
 def train_tokenizer(files: list[str], vocab_size: int, out_dir: str, text_column: str = "text",
@@ -49,7 +56,9 @@ def train_tokenizer(files: list[str], vocab_size: int, out_dir: str, text_column
                          f"256 bytes and {EOS}, and token ids are stored as uint16")
     start = time.perf_counter()
     tokenizer = Tokenizer(models.BPE())
-    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tokenizer.pre_tokenizer = pre_tokenizers.Sequence([
+        pre_tokenizers.Split(Regex(SPLIT), behavior="isolated"),
+        pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)])
     tokenizer.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=[EOS], show_progress=False,
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
