@@ -122,7 +122,7 @@ def test_demo_dry_run_lists_every_job(tmp_path):
         "quality_filter_stats": 1, "synth_textbooks": 4, "synth_exercises": 4, "synth_stats": 1, "synth_diversity": 1,
         "benchmarks_prepare": 2, "benchmarks_heldout": 1, "decontam_match": 12, "decontam_prune": 4, "decontam_report": 1,
         "tokenizer": 1, "tokens_pack": 20, "tokens_stats": 1, "train": 13, "evaluate_selfcheck": 3,
-        "evaluate_generate": 29, "evaluate_score": 29, "paper_grade": 3, "paper_figure_2_1": 1, "paper_table_1": 1,
+        "evaluate_generate": 25, "evaluate_score": 25, "paper_grade": 3, "paper_figure_2_1": 1, "paper_table_1": 1,
         "paper_table_2": 1, "paper_table_3": 1, "paper_figure_3_1": 1,
     }
 
@@ -191,8 +191,8 @@ def test_a_dry_run_plans_exactly_what_a_change_touches(demo_run):
     # the figures and tables that show scores
     scores = {"paper_figure_2_1": 1, "paper_table_1": 1, "paper_table_2": 1, "paper_table_3": 1}
     # the demo's tokenizer learns from CodeTextbook, so a new filter retrains the tokenizer and every model
-    retrain = {"tokenizer": 1, "tokens_pack": 20, "tokens_stats": 1, "train": 13, "evaluate_generate": 29,
-               "evaluate_score": 29, "paper_grade": 3, **scores}
+    retrain = {"tokenizer": 1, "tokens_pack": 20, "tokens_stats": 1, "train": 13, "evaluate_generate": 25,
+               "evaluate_score": 25, "paper_grade": 3, **scores}
     changed = {**demo, "filter": {"target_token_share": 0.3}}
     assert plan(changed) == {"quality_threshold": 1, "quality_filter": 4, "quality_filter_stats": 1,
                              "decontam_match": 4, "decontam_report": 1, **retrain, "all": 1}
@@ -210,11 +210,11 @@ def test_a_dry_run_plans_exactly_what_a_change_touches(demo_run):
                              "decontam_report": 1, "paper_figure_3_1": 1, **retrain, "all": 1}
     # longer timeouts re-execute the samples and the self-checks; nothing is generated or graded again
     changed = {**demo, "evaluate": {**demo["evaluate"], "execution": {"workers": 2, "timeout_s": 10.0}}}
-    assert plan(changed) == {"evaluate_selfcheck": 3, "evaluate_score": 29, **scores, "all": 1}
+    assert plan(changed) == {"evaluate_selfcheck": 3, "evaluate_score": 25, **scores, "all": 1}
     # a new tau prunes once more and retrains Table 3's model on that set; nothing is matched again
     changed = {**demo, "decontam": {**demo["decontam"], "ast": {"taus": [0.95, 0.9, 0.85, 0.8, 0.99]}}}
     assert plan(changed) == {"decontam_prune": 1, "decontam_report": 1, "tokens_pack": 1, "tokens_stats": 1,
-                             "train": 1, "evaluate_generate": 2, "evaluate_score": 2, "paper_table_3": 1, "all": 1}
+                             "train": 1, "evaluate_generate": 1, "evaluate_score": 1, "paper_table_3": 1, "all": 1}
 
     # an edited script: its rule and what is downstream
     with edited(source / "scripts/quality_threshold.py"):
@@ -226,10 +226,10 @@ def test_a_dry_run_plans_exactly_what_a_change_touches(demo_run):
         assert table.returncode == 0, table.stderr
         assert re.search(r"^quality_threshold\s+1\s+code changed$", table.stdout, re.M), table.stdout
         assert re.search(r"^quality_filter\s+4\s+input from quality_threshold$", table.stdout, re.M), table.stdout
-        assert re.search(r"^total\s+112$", table.stdout, re.M), table.stdout
+        assert re.search(r"^total\s+104$", table.stdout, re.M), table.stdout
     # an edited library module: the rules whose scripts reach it, and what is downstream
     with edited(source / "phi1repro/evaluate/generate.py"):
-        assert plan() == {"evaluate_generate": 29, "evaluate_score": 29, "paper_grade": 3, **scores, "all": 1}
+        assert plan() == {"evaluate_generate": 25, "evaluate_score": 25, "paper_grade": 3, **scores, "all": 1}
     with edited(source / "phi1repro/paper/figures.py"):
         assert plan() == {"paper_figure_2_1": 1, "paper_figure_3_1": 1, "all": 1}
     assert plan() == {}
