@@ -265,7 +265,8 @@ def test_killed_jobs_lose_only_their_own_work(cluster, demo_run, tmp_path):
 
     # Training: from the finished demo's tokens and phi1_base, a phi1 of 100 steps, hard-killed after a checkpoint.
     demo["teacher"] = yaml.safe_load(demo_run["config"].read_text())["teacher"]
-    demo["models"]["phi1"]["steps"] = 100  # checkpointed every 50 steps
+    demo["models"]["phi1"]["steps"] = 100
+    demo["train"]["checkpoint_every"] = 20
     shutil.copytree(demo_run["workdir"] / "results", workdir / "results", dirs_exist_ok=True)
     shutil.copytree(demo_run["workdir"] / ".snakemake/metadata", workdir / ".snakemake/metadata", dirs_exist_ok=True)
     runs = workdir / "results/runs/phi1"
