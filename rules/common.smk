@@ -255,7 +255,7 @@ def train_inputs(wildcards):
 
 # ---- evaluate: which models on which benchmarks, and how ----
 
-from phi1repro.evaluate.tasks import default_stop
+from phi1repro.evaluate.tasks import BENCHMARKS as TASK_BENCHMARKS, default_stop
 
 EVALUATE = config["evaluate"]
 EVALUATE_MODELS = list(MODELS) if EVALUATE["models"] is None else EVALUATE["models"]
@@ -264,6 +264,7 @@ for _name in EVALUATE_MODELS:
     if _name not in MODELS:
         raise config_error(CONFIG_SOURCE, {"evaluate.models": f"{_name!r} is not a model ({', '.join(MODELS)})"})
 MODEL_NAMES = "|".join(map(re.escape, MODELS)) or "(?!)"
+EVALUATED_BENCHMARKS = "|".join(TASK_BENCHMARKS)  # every benchmark the evaluate rules can score
 
 
 def evaluate_prompt(wildcards):

@@ -5,7 +5,7 @@
 
 rule evaluate_selfcheck:
     wildcard_constraints:
-        benchmark="humaneval|mbpp|unconventional|heldout",
+        benchmark=EVALUATED_BENCHMARKS,
     input:
         problems="results/benchmarks/{benchmark}.jsonl",
     output:
@@ -26,7 +26,7 @@ rule evaluate_selfcheck:
 rule evaluate_generate:
     wildcard_constraints:
         model=MODEL_NAMES,
-        benchmark="humaneval|mbpp|unconventional|heldout",
+        benchmark=EVALUATED_BENCHMARKS,
     input:
         checkpoint="results/checkpoints/{model}",
         problems="results/benchmarks/{benchmark}.jsonl",
@@ -52,7 +52,7 @@ rule evaluate_generate:
 rule evaluate_score:
     wildcard_constraints:
         model=MODEL_NAMES,
-        benchmark="humaneval|mbpp|unconventional|heldout",
+        benchmark=EVALUATED_BENCHMARKS,
     input:
         samples="results/{model}/samples/{benchmark}.jsonl",
         generation="results/{model}/samples/{benchmark}.stats.json",

@@ -30,8 +30,7 @@ from pathlib import Path
 
 from ..io import atomic_path, read_parquet, write_json
 from ..teacher.client import TeacherConfig
-from .generate import generate_exercises
-from .prompts import NameLedger
+from .generate import exercise_prompts, generate_exercises
 
 log = logging.getLogger(__name__)
 
@@ -84,8 +83,7 @@ def exercise_problem(row: dict) -> dict | None:
 
 def heldout_indices(exercises: dict, count: int, seed: int) -> range:
     """The ledger indices of the held-out names: the `count` that follow the training exercises'."""
-    names = NameLedger(tuple(exercises["verbs"]), tuple(exercises["modifiers"]), tuple(exercises["nouns"]), seed,
-                       exercises["max_modifiers"])
+    names = exercise_prompts(exercises, seed).names
     stop = exercises["count"] + count
     if stop > names.size:
         raise ValueError(f"synth.exercises.count + synth.heldout.count is {stop:,}, but the vocabularies give only "
