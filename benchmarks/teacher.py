@@ -1,6 +1,6 @@
 """Benchmark the teacher client (phi1repro.teacher) against the offline teacher server.
 
-The server runs in its own process (`python -m phi1repro.teacher.server`) with a fixed latency
+The server runs in its own process (`python -m phi1repro.offline_teacher.server`) with a fixed latency
 per chat completion (200 ms by default) and no faults; each measurement uses fresh prompts and a
 fresh cache file in a temporary directory, so nothing is served from the cache. Measured:
 
@@ -57,7 +57,7 @@ MAX_TOKENS = 64
 @contextlib.contextmanager
 def offline_server(latency_ms: float) -> Iterator[str]:
     """The offline teacher in a subprocess; yields its base URL."""
-    cmd = [sys.executable, "-m", "phi1repro.teacher.server", "--port", "0", "--latency-ms", str(latency_ms)]
+    cmd = [sys.executable, "-m", "phi1repro.offline_teacher.server", "--port", "0", "--latency-ms", str(latency_ms)]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
     try:
         line = proc.stdout.readline()

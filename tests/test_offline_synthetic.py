@@ -13,9 +13,9 @@ import pytest
 
 from phi1repro.synth import vocabulary
 from phi1repro.synth.prompts import ExercisePrompts, NameLedger, TextbookPrompts
-from phi1repro.teacher import synthetic
-from phi1repro.teacher.server import GENERATORS, AnnotationGenerator, serve_in_thread
-from phi1repro.teacher.synthetic import (
+from phi1repro.offline_teacher import synthetic
+from phi1repro.offline_teacher.server import GENERATORS, AnnotationGenerator, serve_in_thread
+from phi1repro.offline_teacher.synthetic import (
     FLAW_KINDS,
     FLAW_RATE,
     ExerciseGenerator,

@@ -21,7 +21,7 @@ from phi1repro.paper.reference import FIGURE_2_1
 from phi1repro.paper.tables import Table, write_table_1, write_table_2, write_table_3
 from phi1repro.sandbox import Limits
 from phi1repro.teacher.endpoint import teacher_endpoint
-from phi1repro.teacher.grader import grade
+from phi1repro.offline_teacher.grader import grade
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA_PATH = ROOT / "schemas/config.schema.yaml"

@@ -13,8 +13,9 @@ import openai
 import pytest
 from openai.types.chat import ChatCompletion
 
-from phi1repro.teacher.rubric import ANNOTATION_MARKER, educational_value, extract_code
-from phi1repro.teacher.server import Faults, ServerConfig, request_key, serve_in_thread
+from phi1repro.offline_teacher.rubric import educational_value, extract_code
+from phi1repro.quality.annotate import ANNOTATION_MARKER
+from phi1repro.offline_teacher.server import Faults, ServerConfig, request_key, serve_in_thread
 
 HELLO = [{"role": "user", "content": "Say hello."}]
 
@@ -338,7 +339,7 @@ def test_batch_needs_a_batch_file(client):
 
 
 def test_cli_prints_listening_line_and_stops_on_sigterm():
-    proc = subprocess.Popen([sys.executable, "-m", "phi1repro.teacher.server", "--port", "0", "--latency-ms", "10"],
+    proc = subprocess.Popen([sys.executable, "-m", "phi1repro.offline_teacher.server", "--port", "0", "--latency-ms", "10"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         line = proc.stdout.readline()

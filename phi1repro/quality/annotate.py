@@ -29,9 +29,9 @@ from ..teacher.scoring import answer_format, ask_scores, response_format
 log = logging.getLogger(__name__)
 
 PROMPT_VERSION = "annotate-v1"
+ANNOTATION_MARKER = "determine its educational value for a student whose goal is to learn basic coding concepts"
 PROMPT = """\
-Below is a Python code snippet from a public code corpus. Please determine its educational value \
-for a student whose goal is to learn basic coding concepts.
+Below is a Python code snippet from a public code corpus. Please """ + ANNOTATION_MARKER + """.
 
 ```python
 {code}

@@ -60,7 +60,7 @@ def teacher_endpoint(teacher: dict) -> Iterator[TeacherConfig]:
         return
     offline = teacher["offline"]
     cmd = [
-        sys.executable, "-m", "phi1repro.teacher.server", "--host", "127.0.0.1", "--port", "0",
+        sys.executable, "-m", "phi1repro.offline_teacher.server", "--host", "127.0.0.1", "--port", "0",
         "--latency-ms", str(offline["latency_ms"]), "--rate-429", str(offline["rate_429"]),
         "--rate-500", str(offline["rate_500"]), "--rate-drop", str(offline["rate_drop"]),
         "--rate-malformed", str(offline["rate_malformed"]), "--seed", str(offline["seed"]),

@@ -16,9 +16,9 @@ import re
 from collections.abc import Iterator
 
 from phi1repro.paper.grading import GRADING_MARKER
+from phi1repro.teacher.scores import SOLUTION_GRADE
 
 from .messages import Messages, marked_text, message_text
-from .scores import SOLUTION_GRADE
 
 _FENCE = re.compile(r"```python\n(.*?)```", re.DOTALL)
 

@@ -18,7 +18,7 @@ import tokenize
 from collections.abc import Callable
 from dataclasses import dataclass
 
-ANNOTATION_MARKER = "determine its educational value for a student whose goal is to learn basic coding concepts"
+from phi1repro.quality.annotate import ANNOTATION_MARKER
 
 GUI_MODULES = frozenset(
     {"tkinter", "Tkinter", "turtle", "PyQt4", "PyQt5", "PyQt6", "PySide", "PySide2", "PySide6", "wx", "kivy",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import random
 
-from .scores import Scale
+from phi1repro.teacher.scores import Scale
 
 UNREADABLE_RATE = 0.05
 STYLES = (

@@ -54,11 +54,13 @@ import jsonschema
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from phi1repro.quality.annotate import ANNOTATION_MARKER
+from phi1repro.teacher.scores import EDUCATIONAL_VALUE
+
 from .grader import GradingGenerator
 from .messages import Messages, last_user_text, marked_text, message_text
 from .phrasing import vary
-from .rubric import ANNOTATION_MARKER, educational_value, extract_code
-from .scores import EDUCATIONAL_VALUE
+from .rubric import educational_value, extract_code
 from .synthetic import ExerciseGenerator, TextbookGenerator
 
 TOKEN = re.compile(r"\w+|[^\w\s]")
@@ -111,6 +113,7 @@ class ServerConfig:
     faults_on_batches: bool = False  # faults apply to /v1/chat/completions only unless this is set
     answer_style: str = "plain"  # or "varied": the annotation's and grader's free text as phrasing.py words it
     response_formats: frozenset[str] = frozenset(JSON_FORMATS)  # the response_format types accepted
+    seed: int = 0  # another seed, another teacher: every answer is drawn anew (0: the demo's answers)
 
 
 # --- generators -------------------------------------------------------------------------------
@@ -259,13 +262,15 @@ def _invalid_response_format(value: Any) -> dict[str, Any] | None:
     return None
 
 
-def answer(body: dict[str, Any], style: str = "plain") -> dict[str, Any]:
-    """The chat.completion object for a valid request body, free-text judgements worded in `style`."""
+def answer(body: dict[str, Any], style: str = "plain", teacher_seed: int = 0) -> dict[str, Any]:
+    """The chat.completion object for a valid request body, free-text judgements worded in `style`, drawn
+    as the teacher of `teacher_seed` draws them."""
     model, messages = body["model"], body["messages"]
     generator = next((g for g in GENERATORS if g.matches(messages)), FALLBACK)
     choices = []
     for index in range(body.get("n") or 1):
-        seed = canonical_json([model, messages, body.get("temperature"), body.get("seed"), index])
+        seed = canonical_json([model, messages, body.get("temperature"), body.get("seed"), index,
+                               *([teacher_seed] if teacher_seed else [])])
         rng = random.Random(hashlib.sha256(seed).hexdigest())
         content, finish_reason = truncate(_content(generator, body, style, rng), max_tokens_of(body))
         choices.append({"index": index, "message": {"role": "assistant", "content": content, "refusal": None},
@@ -376,7 +381,7 @@ class Teacher:
                                    f"{REFUSE_TRIGGER} trigger).", "messages", "content_policy_violation")
         if error := self._refused_format(body):
             return 400, error
-        completion = answer(body, self.config.answer_style)
+        completion = answer(body, self.config.answer_style, self.config.seed)
         if _format(body) == "json_schema" and (error := _off_schema(completion, body["response_format"])):
             return 400, error
         self.completed += 1
@@ -727,7 +732,7 @@ async def _serve_until_signalled(config: ServerConfig, host: str, port: int) -> 
 
 def main(argv: list[str] | None = None) -> None:
     """Serve until SIGTERM or SIGINT; print one line, 'listening on <base_url>', once ready."""
-    parser = argparse.ArgumentParser(prog="python -m phi1repro.teacher.server", description=__doc__.partition("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m phi1repro.offline_teacher.server", description=__doc__.partition("\n")[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0: a free port")
     parser.add_argument("--latency-ms", type=float, default=0.0, help="added to every chat completion")
@@ -738,7 +743,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rate-malformed", type=float, default=0.0)
     parser.add_argument("--rate-slow", type=float, default=0.0)
     parser.add_argument("--slow-s", type=float, default=2.0)
-    parser.add_argument("--seed", type=int, default=0, help="of the fault draws")
+    parser.add_argument("--seed", type=int, default=0, help="of the answers (0: the demo's) and the fault draws")
     parser.add_argument("--batch-seconds", type=float, default=0.5, help="from a batch's creation to its completion")
     parser.add_argument("--faults-on-batches", action="store_true", help="faults on the Files and Batch APIs too")
     parser.add_argument("--answer-style", choices=("plain", "varied"), default="plain",
@@ -753,7 +758,7 @@ def main(argv: list[str] | None = None) -> None:
     except ValueError as e:
         parser.error(str(e))
     config = ServerConfig(latency_s=args.latency_ms / 1000, faults=faults, batch_seconds=args.batch_seconds,
-                          faults_on_batches=args.faults_on_batches, answer_style=args.answer_style,
+                          faults_on_batches=args.faults_on_batches, answer_style=args.answer_style, seed=args.seed,
                           response_formats=frozenset(filter(None, args.response_formats.split(","))))
     asyncio.run(_serve_until_signalled(config, args.host, args.port))
 
