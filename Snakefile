@@ -1,6 +1,6 @@
 # The phi-1 build: raw code corpora -> filtered and synthetic data -> models -> HumanEval/MBPP.
 # `snakemake --configfile configs/demo.yaml` runs offline on a laptop; without --configfile the
-# paper-scale recipe in config.yaml is used. See README.md and DESIGN.md.
+# paper-scale recipe in config.yaml is used. See README.md (Two commands, Configuration, Layout).
 
 from snakemake.utils import min_version
 

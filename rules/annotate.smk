@@ -1,6 +1,6 @@
 # The annotation stage: the teacher labels a stratified sample of the deduplicated corpus for
-# educational value. Teacher connection settings (config["teacher"]) are read by the scripts,
-# not passed as params: they change how requests are sent, not what they ask.
+# educational value. Which teacher answers is a param (TEACHER); its connection settings
+# (config["teacher"]) are read by the scripts: they change how requests are sent, not what they ask.
 
 
 rule annotate_sample:
@@ -28,6 +28,7 @@ rule annotate_estimate:
         "results/quality/annotation_estimate.json",
     params:
         annotate=config["annotate"],
+        teacher=TEACHER,  # which answers are cached already
     log:
         "logs/annotate/estimate.log",
     conda:
@@ -44,8 +45,12 @@ rule annotate_labels:
         stats=report("results/quality/labels.stats.json", category="Annotation", labels={"file": "labels"}),
     params:
         annotate=config["annotate"],
+        teacher=TEACHER,
+    resources:
+        **teacher_resources(),
     log:
-        "logs/annotate/labels.log",
+        main="logs/annotate/labels.log",
+        teacher="logs/annotate/labels.teacher.log",
     conda:
         "../envs/teacher.yaml"
     script:

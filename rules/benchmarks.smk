@@ -31,9 +31,13 @@ rule benchmarks_heldout:
         heldout=HELDOUT_COUNT,
         seed=config["synth"]["seed"],
         validation_limits={k: v for k, v in SYNTH_EXERCISES["validation"].items() if k != "workers"},
+        teacher=TEACHER,
     threads: SYNTH_EXERCISES["validation"]["workers"]
+    resources:
+        **teacher_resources(),
     log:
-        "logs/benchmarks/heldout.log",
+        main="logs/benchmarks/heldout.log",
+        teacher="logs/benchmarks/heldout.teacher.log",
     conda:
         "../envs/teacher.yaml"
     script:

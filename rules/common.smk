@@ -2,8 +2,10 @@ import functools
 import glob
 import os
 import re
+import sys
 
 from phi1repro.config import config_error, validate_config
+from phi1repro.teacher.endpoint import OFFLINE, SERVE, identity
 
 
 CONFIG_SOURCE = ", ".join(map(str, workflow.overwrite_configfiles)) or "config.yaml"
@@ -13,6 +15,31 @@ wildcard_constraints:
     source="[a-z0-9_]+",
     shard=r"\d{5}",
     part=r"\d{5}",
+
+
+# ---- teacher: which one answers is a param of every rule it feeds; how to reach it, the scripts read ----
+
+OFFLINE_TEACHER = config["teacher"]["base_url"] == OFFLINE
+if OFFLINE_TEACHER:
+    if config["teacher"]["identity"] is not None:
+        raise config_error(CONFIG_SOURCE, {"teacher.identity": "the offline teacher's identity is its version and "
+                                           "teacher.offline's answer settings; leave it out"})
+    from phi1repro.offline_teacher.workflow import as_served
+
+    config["teacher"] = as_served(config["teacher"], sys.executable)
+elif config["teacher"]["base_url"] == SERVE and not config["teacher"]["serve"]["command"]:
+    raise config_error(CONFIG_SOURCE, {"teacher.serve.command": "base_url 'serve' needs the command that starts the server"})
+TEACHER = identity(config["teacher"])
+
+
+def teacher_resources():
+    """What a teacher-fed job asks of the cluster: a served model's GPUs, memory and time, as one task."""
+    serve = config["teacher"]["serve"]
+    if config["teacher"]["base_url"] != SERVE or OFFLINE_TEACHER:
+        return {}
+    partition = {"slurm_partition": serve["slurm_partition"]} if serve["slurm_partition"] else {}
+    return {"gpu": serve["gpus"], "tasks_per_gpu": 0, "cpus_per_task": serve["cpus"], "mem_mb": serve["mem_mb"],
+            "runtime": serve["runtime_min"], **partition}
 
 
 # ---- corpus: sources and their shards, known at parse time so a dry run lists every job ----

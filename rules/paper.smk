@@ -51,8 +51,12 @@ rule paper_grade:
                        labels={"item": "Table 2 grades", "model": "{model}"}),
     params:
         grader=PAPER["table_2"]["grader"],
+        teacher=TEACHER,
+    resources:
+        **teacher_resources(),
     log:
-        "logs/paper/grade/{model}.log",
+        main="logs/paper/grade/{model}.log",
+        teacher="logs/paper/grade/{model}.teacher.log",
     conda:
         "../envs/teacher.yaml"
     script:
@@ -69,7 +73,7 @@ rule paper_table_2:
         data="results/paper/table_2.json",
     params:
         models=paper_models("table_2"),
-        grader=PAPER["table_2"]["grader"]["model"] + (" asked of the offline teacher" if config["teacher"]["base_url"] == "offline" else ""),
+        grader=PAPER["table_2"]["grader"]["model"] + (" asked of the offline teacher" if OFFLINE_TEACHER else ""),
         scale=PAPER["scale"],
     log:
         "logs/paper/table_2.log",

@@ -1,7 +1,7 @@
 # The synthetic datasets: textbook sections and CodeExercises from the teacher, in parts that run
 # in parallel and resume from the teacher cache, and a diversity and redundancy report. Params
-# hold what the outputs depend on; round sizes, validation workers and the teacher connection
-# (config["teacher"]) are read by the scripts, since they change how work runs, not its result.
+# hold what the outputs depend on, the answering teacher among it; round sizes, validation workers and
+# the teacher connection (config["teacher"]) are read by the scripts: they change how work runs, not its result.
 
 
 rule synth_textbooks:
@@ -11,8 +11,12 @@ rule synth_textbooks:
     params:
         textbooks=synth_generation_params(SYNTH_TEXTBOOKS),
         seed=config["synth"]["seed"],
+        teacher=TEACHER,
+    resources:
+        **teacher_resources(),
     log:
-        "logs/synth/textbooks/{part}.log",
+        main="logs/synth/textbooks/{part}.log",
+        teacher="logs/synth/textbooks/{part}.teacher.log",
     conda:
         "../envs/teacher.yaml"
     script:
@@ -28,9 +32,13 @@ rule synth_exercises:
         exercises=synth_generation_params(SYNTH_EXERCISES),
         seed=config["synth"]["seed"],
         validation_limits={k: v for k, v in SYNTH_EXERCISES["validation"].items() if k != "workers"},
+        teacher=TEACHER,
     threads: SYNTH_EXERCISES["validation"]["workers"]
+    resources:
+        **teacher_resources(),
     log:
-        "logs/synth/exercises/{part}.log",
+        main="logs/synth/exercises/{part}.log",
+        teacher="logs/synth/exercises/{part}.teacher.log",
     conda:
         "../envs/teacher.yaml"
     script:

@@ -5,7 +5,7 @@ from phi1repro.teacher.endpoint import teacher_endpoint
 from phi1repro.workflow import run_step
 
 validation = {**snakemake.params.validation_limits, "workers": snakemake.threads}
-with teacher_endpoint(snakemake.config["teacher"]) as teacher:
+with teacher_endpoint(snakemake.config["teacher"], snakemake.log.teacher) as teacher:
     run_step(
         snakemake,
         generate_exercises,

@@ -4,7 +4,7 @@ from phi1repro.synth.generate import generate_textbooks
 from phi1repro.teacher.endpoint import teacher_endpoint
 from phi1repro.workflow import run_step
 
-with teacher_endpoint(snakemake.config["teacher"]) as teacher:
+with teacher_endpoint(snakemake.config["teacher"], snakemake.log.teacher) as teacher:
     run_step(
         snakemake,
         generate_textbooks,

@@ -1,4 +1,5 @@
 import re
+import sys
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -8,6 +9,7 @@ from phi1repro.corpus.records import SCHEMA, make_record
 from phi1repro.errors import InputError
 from phi1repro.io import write_parquet
 from phi1repro.config import validate_config
+from phi1repro.offline_teacher.workflow import as_served
 from phi1repro.quality.annotate import allocate, estimate_cost, label_sample, sample_corpus
 from phi1repro.teacher.endpoint import teacher_endpoint
 
@@ -63,6 +65,7 @@ def teacher_section(tmp_path, **offline):
               "teacher": {"cache": str(tmp_path / "cache" / "teacher.sqlite"), "offline": offline,
                           "prices": {"gpt-4": {"prompt": 30.0, "completion": 60.0}}, "backoff_s": 0.01}}
     validate_config(config, SCHEMA_PATH)
+    config["teacher"] = as_served(config["teacher"], sys.executable)
     return config
 
 
@@ -72,7 +75,7 @@ def test_labels_through_the_offline_teacher_with_faults(tmp_path):
     sample_corpus(shards, 30, 0, str(tmp_path / "s.parquet"), str(tmp_path / "s.json"))
     out, stats_out = str(tmp_path / "labels.parquet"), str(tmp_path / "labels.json")
     with teacher_endpoint(config["teacher"]) as teacher:
-        assert teacher.base_url.startswith("http://127.0.0.1:") and re.search(r"teacher-offline-[0-9a-f]{12}\.sqlite$", teacher.cache_path)
+        assert teacher.base_url.startswith("http://127.0.0.1:") and teacher.cache_path.endswith("teacher-offline.sqlite")
         stats = label_sample(str(tmp_path / "s.parquet"), config["annotate"], teacher, False, out, stats_out)
     assert stats["labelled"] == 30 and stats["failures"] == {} and stats["requests_cached"] == 0
     assert stats["cost_usd"] > 0

@@ -3,6 +3,7 @@
 import gzip
 import hashlib
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ from phi1repro.paper.tables import Table, write_table_1, write_table_2, write_ta
 from phi1repro.sandbox import Limits
 from phi1repro.teacher.endpoint import teacher_endpoint
 from phi1repro.offline_teacher.grader import grade
+from phi1repro.offline_teacher.workflow import as_served
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA_PATH = ROOT / "schemas/config.schema.yaml"
@@ -102,6 +104,7 @@ def test_grading_goes_through_the_teacher_and_its_cache(tmp_path):
               "teacher": {"cache": str(tmp_path / "cache" / "teacher.sqlite"), "offline": {"rate_429": 0.3},
                           "prices": {"gpt-4": {"prompt": 30.0, "completion": 60.0}}, "backoff_s": 0.01}}
     validate_config(config, SCHEMA_PATH)
+    config["teacher"] = as_served(config["teacher"], sys.executable)
     problems = read_jsonl(UNCONVENTIONAL)[:4]
     wrong = read_jsonl(WRONG)[:4]
     samples = write_jsonl(tmp_path / "samples.jsonl",

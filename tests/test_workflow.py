@@ -235,6 +235,46 @@ def test_a_dry_run_plans_exactly_what_a_change_touches(demo_run):
     assert plan() == {}
 
 
+TEACHER_FED = ("annotate_labels", "synth_textbooks", "synth_exercises", "benchmarks_heldout", "paper_grade")
+
+
+def test_which_teacher_answers_is_part_of_every_teacher_fed_rules_identity(demo_run):
+    """After the complete demo: another teacher plans exactly the teacher-fed rules and what is downstream
+    (what --forcerun of those rules plans); how the client connects plans nothing; the offline teacher's
+    files count only where it is the configured teacher."""
+    source, workdir = demo_run["source"], demo_run["workdir"]
+    demo = yaml.safe_load(demo_run["config"].read_text())
+
+    def plan(config, *args):
+        run = snakemake(workdir, "-n", *args, snakefile=source / "Snakefile", config=config)
+        assert run.returncode == 0, run.stdout + run.stderr
+        return {} if "Nothing to be done" in run.stdout else job_counts(run.stdout)
+
+    def teacher(**settings):
+        return {**demo, "teacher": {**demo["teacher"], **settings}}
+
+    fed = plan(demo, "--forcerun", *TEACHER_FED)
+    assert {rule: fed[rule] for rule in TEACHER_FED} == {"annotate_labels": 1, "synth_textbooks": 4,
+                                                         "synth_exercises": 4, "benchmarks_heldout": 1,
+                                                         "paper_grade": 3}
+    served = teacher(base_url="http://127.0.0.1:8000/v1")
+    assert plan(served) == fed
+    assert plan(teacher(offline={**demo["teacher"]["offline"], "answer_style": "plain"})) == fed
+    assert plan(teacher(offline={**demo["teacher"]["offline"], "seed": 1})) == fed
+    assert plan({**demo, "annotate": {**demo["annotate"], "model": "gpt-4o"}}) == plan(demo, "--forcerun",
+                                                                                        "annotate_labels")
+    # how the client connects, and the offline teacher's latency and faults
+    assert plan(teacher(max_concurrency=3, rpm=100, timeout_s=7, max_retries=2, batch_poll_s=5)) == {}
+    assert plan(teacher(offline={**demo["teacher"]["offline"], "latency_ms": 5, "rate_429": 0.1})) == {}
+
+    data_file = sorted((source / "phi1repro/offline_teacher").rglob("*.json"))[:1]
+    for path in [source / "phi1repro/offline_teacher/rubric.py", *data_file]:
+        served_plan = plan(served)
+        with edited(path):
+            assert plan(demo) == fed, path
+            assert plan(served) == served_plan, path
+
+
 def test_the_papers_figures_and_tables_at_demo_scale(demo_run):
     workdir = demo_run["workdir"]
     demo = yaml.safe_load(demo_run["config"].read_text())

@@ -49,10 +49,15 @@ def request_key(model: str, messages: list[dict], params: dict) -> str:
 
 
 class TeacherCache:
-    """Responses by request key, the usage ledger and Batch API jobs, in one SQLite file."""
+    """Responses by request key, the usage ledger and Batch API jobs, in one SQLite file.
 
-    def __init__(self, path: str | os.PathLike):
+    `teacher` names the teacher whose answers these are (teacher.identity): the same request asked of
+    another teacher is another entry, so that one server's answers are never served as another's.
+    """
+
+    def __init__(self, path: str | os.PathLike, teacher: str = ""):
         self.path = Path(path)
+        self.teacher = teacher
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # isolation_level=None: autocommit, each statement commits unless inside transaction();
         # timeout: SQLite's busy_timeout, how long a writer waits for another process's lock
@@ -81,26 +86,30 @@ class TeacherCache:
             raise
         self._db.execute("COMMIT")
 
+    def _stored(self, key: str) -> str:
+        """The key under which this teacher's answer to request `key` is stored."""
+        return hashlib.sha256(f"{self.teacher}\0{key}".encode()).hexdigest() if self.teacher else key
+
     def get(self, key: str) -> dict | None:
         """The cached response body for `key`, or None."""
-        row = self._db.execute("SELECT response FROM responses WHERE key = ?", (key,)).fetchone()
+        row = self._db.execute("SELECT response FROM responses WHERE key = ?", (self._stored(key),)).fetchone()
         return json.loads(row[0]) if row else None
 
     def get_many(self, keys: Iterable[str]) -> dict[str, dict]:
         """The cached response bodies among `keys`."""
-        keys = list(dict.fromkeys(keys))
-        found = {}
+        stored = {self._stored(k): k for k in keys}
+        found, keys = {}, list(stored)
         for i in range(0, len(keys), _IN_CHUNK):
             chunk = keys[i : i + _IN_CHUNK]
             query = f"SELECT key, response FROM responses WHERE key IN ({','.join('?' * len(chunk))})"
-            found.update((k, json.loads(r)) for k, r in self._db.execute(query, chunk))
+            found.update((stored[k], json.loads(r)) for k, r in self._db.execute(query, chunk))
         return found
 
     def put(self, key: str, model: str, request: dict, response: dict, usage: dict) -> None:
         """Store a response body; the first one stored for a key is kept."""
         self._db.execute(
             "INSERT OR IGNORE INTO responses VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (key, model, canonical_json(request), canonical_json(response),
+            (self._stored(key), model, canonical_json(request), canonical_json(response),
              usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0), time.time()),
         )
 
@@ -127,7 +136,7 @@ class TeacherCache:
         """The Batch API job saved under `group_key`: {batch_id, input_file_id, status, created_at, updated_at}."""
         row = self._db.execute(
             "SELECT batch_id, input_file_id, status, created_at, updated_at FROM batches WHERE group_key = ?",
-            (group_key,),
+            (self._stored(group_key),),
         ).fetchone()
         return dict(zip(("batch_id", "input_file_id", "status", "created_at", "updated_at"), row)) if row else None
 
@@ -138,7 +147,7 @@ class TeacherCache:
             "INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (group_key) DO UPDATE SET"
             " batch_id = excluded.batch_id, input_file_id = excluded.input_file_id, status = excluded.status,"
             " updated_at = excluded.updated_at",
-            (group_key, batch_id, input_file_id, status, now, now),
+            (self._stored(group_key), batch_id, input_file_id, status, now, now),
         )
 
     def __len__(self) -> int:

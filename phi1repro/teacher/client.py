@@ -76,6 +76,7 @@ class TeacherConfig:
     budget_usd: float | None = None  # cap on the ledger's total spend, all stages together
     prices: dict[str, dict[str, float]] = field(default_factory=dict)  # model -> {"prompt", "completion"}: $/1M tokens
     batch_poll_s: float = 30.0
+    teacher: str = ""  # the answering teacher's identity: the cache keeps each teacher's answers apart
 
 
 @dataclass(frozen=True)
@@ -177,7 +178,7 @@ class Teacher:
         self.stage = stage
         offline_key = OFFLINE_API_KEY if _is_loopback(config.base_url) else None
         self._api_key = os.environ.get(config.api_key_env) or offline_key
-        self.cache = TeacherCache(config.cache_path)
+        self.cache = TeacherCache(config.cache_path, config.teacher)
         self._unpriced: set[str] = set()
 
     def close(self) -> None:
