@@ -40,7 +40,7 @@ from phi1repro.decontam.measures import AstIndex, _levenshtein
 from phi1repro.io import write_json
 from phi1repro.quality.embed import EmbedderConfig, load_embedder
 from phi1repro.synth import vocabulary
-from phi1repro.offline_teacher.synthetic import write_exercise
+from phi1repro.offline_teacher.exercises import write_exercise
 
 HUMANEVAL_SHA256 = "b796127e635a67f93fb35c04f4cb03cf06f38c8072ee7cee8833d7bee06979ef"
 MBPP_SHA256 = "0b5e07b5b40fedd01c57b7c9177b79f8b2eebd72c304c928605d91a7237d2f33"

@@ -34,7 +34,7 @@ from phi1repro.synth import vocabulary
 from phi1repro.synth.generate import exercise_prompts, exercise_request, generate_exercises, generate_textbooks
 from phi1repro.synth.validate import ExerciseValidator
 from phi1repro.teacher.client import Teacher, TeacherConfig
-from phi1repro.offline_teacher.synthetic import draw_flaw, write_exercise
+from phi1repro.offline_teacher.exercises import draw_flaw, write_exercise
 from teacher import offline_server  # benchmarks/teacher.py, beside this script
 
 CONCURRENCY = 64

@@ -57,3 +57,17 @@ def test_the_workflow_scripts_reach_what_they_run():
     textbooks = reached_modules(REPO / "scripts/synth_textbooks.py", REPO)
     assert {"phi1repro.teacher.client", "phi1repro.sandbox", "phi1repro.sandbox_zygote"} <= set(textbooks)
     assert not any(name.startswith("phi1repro.train") for name in reached_modules(REPO / "scripts/corpus_read.py", REPO))
+
+
+def test_no_script_and_no_pipeline_module_reaches_the_offline_teacher():
+    """The offline teacher is a tool beside the pipeline: its version enters a rule only as the configured
+    teacher (the `teacher` param), never through the code digest."""
+    scripts = sorted((REPO / "scripts").glob("*.py"))
+    assert len(scripts) > 30
+    for script in scripts:
+        reached = reached_modules(script, REPO)
+        assert not [m for m in reached if m.startswith("phi1repro.offline_teacher")], script.name
+    textbooks = reached_modules(REPO / "scripts/synth_textbooks.py", REPO)
+    assert {"phi1repro.teacher.endpoint", "phi1repro.teacher.serve"} <= set(textbooks)
+    pipeline = [p for p in (REPO / "phi1repro").rglob("*.py") if "offline_teacher" not in p.parts]
+    assert not [p for p in pipeline if "offline_teacher" in p.read_text()]

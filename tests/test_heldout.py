@@ -11,7 +11,8 @@ from phi1repro.evaluate.tasks import load_tasks
 from phi1repro.sandbox import Limits
 from phi1repro.synth.generate import exercise_prompts, generate_exercises
 from phi1repro.synth.heldout import check_function, generate_heldout, heldout_indices
-from phi1repro.offline_teacher.server import ServerConfig, serve_in_thread
+from phi1repro.offline_teacher.server import serve_in_thread
+from phi1repro.offline_teacher.state import ServerConfig
 from test_synth_generate import EXERCISES, teacher
 
 COUNT = 40

@@ -1,4 +1,4 @@
-"""The offline teacher's synthetic-data generators: textbook sections and code exercises (teacher/synthetic.py)."""
+"""The offline teacher's generators of textbook sections and exercises (offline_teacher/textbooks.py, exercises/)."""
 
 import ast
 import json
@@ -12,18 +12,13 @@ import openai
 import pytest
 
 from phi1repro.synth import vocabulary
-from phi1repro.synth.prompts import ExercisePrompts, NameLedger, TextbookPrompts
-from phi1repro.offline_teacher import synthetic
-from phi1repro.offline_teacher.server import GENERATORS, AnnotationGenerator, serve_in_thread
-from phi1repro.offline_teacher.synthetic import (
-    FLAW_KINDS,
-    FLAW_RATE,
-    ExerciseGenerator,
-    TextbookGenerator,
-    draw_flaw,
-    write_exercise,
-    write_section,
-)
+from phi1repro.synth.prompts import EXERCISE_MARKER, TEXTBOOK_MARKER, ExercisePrompts, NameLedger, TextbookPrompts
+from phi1repro.offline_teacher import exercises
+from phi1repro.offline_teacher import library as textbook_library
+from phi1repro.offline_teacher.answers import GENERATORS, AnnotationGenerator
+from phi1repro.offline_teacher.exercises import FLAW_KINDS, FLAW_RATE, ExerciseGenerator, draw_flaw, write_exercise
+from phi1repro.offline_teacher.server import serve_in_thread
+from phi1repro.offline_teacher.textbooks import TextbookGenerator, write_section
 
 PYTHON_BLOCK = re.compile(r"```python\n(.*?)\n```(?:\n\nOutput:\n\n```text\n(.*?)\n```)?", re.DOTALL)
 RUN_BLOCKS = r"""
@@ -84,7 +79,7 @@ def run_isolated(runner: str, payload: list) -> list:
 
 
 def textbook_messages(topic: str, audience: str, style: str) -> list[dict]:
-    return [{"role": "user", "content": synthetic.TEXTBOOK_MARKER + f"\nTopic: {topic}\nAudience: {audience}\n"
+    return [{"role": "user", "content": TEXTBOOK_MARKER + f"\nTopic: {topic}\nAudience: {audience}\n"
              f"Style: {style}\n\nExplain the topic."}]
 
 
@@ -103,10 +98,10 @@ def test_generators_are_registered_after_the_annotation_generator():
 
 
 def test_the_library_verifies_all_written_material_and_covers_every_default_topic():
-    library = synthetic.library()
+    library = textbook_library.library()
     assert library.rejected == ()
-    assert set(synthetic.TOPIC_MATERIAL) == set(vocabulary.TOPICS) == set(synthetic.TOPIC_EXAMPLES)
-    wanted = {key for keys in synthetic.TOPIC_MATERIAL.values() for key in keys}
+    assert set(textbook_library.TOPIC_MATERIAL) == set(vocabulary.TOPICS) == set(textbook_library.TOPIC_EXAMPLES)
+    wanted = {key for keys in textbook_library.TOPIC_MATERIAL.values() for key in keys}
     assert wanted <= set(library.materials)
     assert all(len(library.topic_examples[topic]) >= 2 for topic in vocabulary.TOPICS)
     assert sum(len(m.examples) for m in library.materials.values()) >= 80  # doctest examples that passed
@@ -189,7 +184,7 @@ def test_unknown_topics_are_matched_by_keywords():
 
 
 def exercise_messages(name: str, domain: str) -> list[dict]:
-    return [{"role": "user", "content": synthetic.EXERCISE_MARKER + f"\nFunction name: {name}\nDomain: {domain}\n"}]
+    return [{"role": "user", "content": EXERCISE_MARKER + f"\nFunction name: {name}\nDomain: {domain}\n"}]
 
 
 def test_exercises_are_correct_unless_deliberately_flawed():
@@ -239,14 +234,14 @@ def test_each_flaw_kind_shows_its_symptom():
 
 def test_every_family_gives_a_passing_exercise_and_some_use_imports():
     codes, imports = [], 0
-    for family in synthetic.FAMILIES.values():
+    for family in exercises.FAMILIES.values():
         verb, kind = sorted(family.verbs)[0], sorted(family.kinds)[0]
         noun = {"text": "sentences", "words": "words", "matrix": "grid", "intervals": "intervals",
                 "records": "records", "points": "points"}.get(kind, "scores")
         modifier = sorted(family.modifiers)[0] if family.modifiers else "sorted"
         name = f"{verb}_{modifier}_{noun}"
-        request = synthetic.parse_request(name, "games")
-        exercise = synthetic.family_exercise(family, request, random.Random(family.name))
+        request = exercises.parse_request(name, "games")
+        exercise = exercises.family_exercise(family, request, random.Random(family.name))
         codes.append((name, f"{exercise.source()}"))
         imports += bool(exercise.imports)
     assert len(codes) >= 25 and imports >= 10

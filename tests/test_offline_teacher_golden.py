@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from phi1repro.config import validate_config
-from phi1repro.offline_teacher.server import answer
+from phi1repro.offline_teacher.answers import answer
 from phi1repro.paper import grading
 from phi1repro.quality.annotate import build_request
 from phi1repro.synth.generate import exercise_prompts, exercise_request, textbook_request

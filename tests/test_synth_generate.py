@@ -12,7 +12,9 @@ import pytest
 from phi1repro.synth import vocabulary
 from phi1repro.synth.generate import generate_exercises, generate_textbooks, summarise_parts
 from phi1repro.teacher.client import TeacherConfig
-from phi1repro.offline_teacher.server import ServerConfig, request_key, serve_in_thread
+from phi1repro.offline_teacher.protocol import request_key
+from phi1repro.offline_teacher.server import serve_in_thread
+from phi1repro.offline_teacher.state import ServerConfig
 from test_teacher_client import cached_keys, kill_when
 
 TEXTBOOKS = {"parts": 3, "tokens": 9000, "model": "gpt-3.5-turbo", "temperature": 1.0, "max_tokens": 2048,

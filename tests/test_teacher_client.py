@@ -17,11 +17,12 @@ import openai
 import pytest
 
 from phi1repro.config import ConfigError
-from phi1repro.offline_teacher import server as offline
 from phi1repro.teacher.cache import request_key
 from phi1repro.teacher.client import BudgetExceeded, Request, Teacher, TeacherConfig
 from phi1repro.teacher.limiter import RateLimiter
-from phi1repro.offline_teacher.server import Faults, ServerConfig, serve_in_thread
+from phi1repro.offline_teacher import protocol as offline
+from phi1repro.offline_teacher.server import serve_in_thread
+from phi1repro.offline_teacher.state import Faults, ServerConfig
 
 SECRET = "sk-test-SECRET-123"
 PRICES = {"m": {"prompt": 1000.0, "completion": 2000.0}}  # $/1M tokens: about 4 cents a request below

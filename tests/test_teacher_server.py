@@ -15,7 +15,9 @@ from openai.types.chat import ChatCompletion
 
 from phi1repro.offline_teacher.rubric import educational_value, extract_code
 from phi1repro.quality.annotate import ANNOTATION_MARKER
-from phi1repro.offline_teacher.server import Faults, ServerConfig, request_key, serve_in_thread
+from phi1repro.offline_teacher.protocol import request_key
+from phi1repro.offline_teacher.server import serve_in_thread
+from phi1repro.offline_teacher.state import Faults, ServerConfig
 
 HELLO = [{"role": "user", "content": "Say hello."}]
 

@@ -89,6 +89,7 @@ def grade_samples(samples: str, problems: str, grader: dict, teacher: TeacherCon
         "grade_distribution": {str(g): grades.count(g) for g in range(11)},
         **counts,
         "grader": grader,
+        "teacher": teacher.teacher,
         "prompt_version": PROMPT_VERSION,
         "seconds": round(time.perf_counter() - start, 3),
     }

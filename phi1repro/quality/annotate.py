@@ -126,7 +126,7 @@ def label_sample(sample: str, annotate: dict, teacher: TeacherConfig, batch: boo
         "labelled": sum(scores.values()),
         "score_distribution": {str(s): scores[s] for s in range(6)},
         **counts,
-        "model": annotate["model"],
+        "model": annotate["model"], "teacher": teacher.teacher,
         "prompt_version": PROMPT_VERSION,
         "seconds": round(time.perf_counter() - start, 3),
     }

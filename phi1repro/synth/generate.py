@@ -148,7 +148,8 @@ def generate_textbooks(part: int, cfg: dict, seed: int, teacher: TeacherConfig, 
                                    f"({dict(errors)}); see the log above")
     stats = {"part": part, "rows": rows, "tokens": tokens, "target_tokens": target,
              "failures": dict(sorted(errors.items())), **accounting.as_dict(), "model": cfg["model"],
-             "template_version": TEXTBOOK_TEMPLATE_VERSION, "seconds": round(time.perf_counter() - start, 3)}
+             "teacher": teacher.teacher, "template_version": TEXTBOOK_TEMPLATE_VERSION,
+             "seconds": round(time.perf_counter() - start, 3)}
     write_json(stats_out, stats)
     log.info("textbooks part %d: %d sections, %d tokens (target %d)", part, rows, tokens, target)
     return stats
@@ -207,8 +208,8 @@ def generate_exercises(part: int, cfg: dict, seed: int, teacher: TeacherConfig, 
             validation_seconds += pending.result()
     stats = {"part": part, "requested": len(indices), "valid": reasons.pop("valid", 0),
              "rejected": dict(sorted(reasons.items())), **accounting.as_dict(), "model": cfg["model"],
-             "template_version": EXERCISE_TEMPLATE_VERSION, "validation_seconds": round(validation_seconds, 3),
-             "seconds": round(time.perf_counter() - start, 3)}
+             "teacher": teacher.teacher, "template_version": EXERCISE_TEMPLATE_VERSION,
+             "validation_seconds": round(validation_seconds, 3), "seconds": round(time.perf_counter() - start, 3)}
     stats["rejected_total"] = sum(stats["rejected"].values())
     write_json(stats_out, stats)
     log.info("exercises part %d: %d valid of %d; rejected %s", part, stats["valid"], len(indices), stats["rejected"])

@@ -111,8 +111,8 @@ def generate_heldout(exercises: dict, count: int, seed: int, teacher: TeacherCon
                "requested": len(indices), "valid": stats["valid"], "rejected": stats["rejected"],
                "untestable": len(rows) - len(problems),
                "examples_per_problem": dict(sorted(Counter(p["test"].count("\n    ") for p in problems).items())),
-               **{k: stats[k] for k in ("model", "template_version", "requests", "requests_cached", "prompt_tokens",
-                                        "completion_tokens", "cost_usd", "seconds")}}
+               **{k: stats[k] for k in ("model", "teacher", "template_version", "requests", "requests_cached",
+                                        "prompt_tokens", "completion_tokens", "cost_usd", "seconds")}}
     write_json(stats_out, summary)
     log.info("held-out benchmark: %d problems from %d requested (%s rejected, %d untestable)",
              len(problems), len(indices), stats["rejected_total"], summary["untestable"])
