@@ -28,8 +28,9 @@ def generate(checkpoint, problems, benchmark, prompt, decoding, out, stats_out):
     partial = Path(out).parent / ".partial" / (
         f"{benchmark}-" + hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:12] + ".jsonl")
     partial.parent.mkdir(parents=True, exist_ok=True)
-    stats = generate_samples(checkpoint, [{"task_id": t.task_id, "prompt": t.prompt} for t in tasks.values()],
-                             str(partial), **decoding)
+    prompts = [{"task_id": t.task_id, "prompt": t.prompt, "target": t.reference_continuation()}
+               for t in tasks.values()]
+    stats = generate_samples(checkpoint, prompts, str(partial), **decoding)
     os.replace(partial, out)
     with contextlib.suppress(OSError):  # other benchmarks' partial files may still be there
         partial.parent.rmdir()

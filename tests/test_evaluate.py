@@ -141,3 +141,31 @@ def test_cli_scores_any_samples_file_with_bare_mbpp_ids(tmp_path):
     samples.write_text('{"task_id": 11}\n')
     done = subprocess.run(cli, capture_output=True, text=True)
     assert done.returncode == 1 and "samples.jsonl: line 1: needs a task_id and a string completion" in done.stderr
+
+
+def test_the_reference_solutions_likelihood_is_reported_beside_pass_at_k(tmp_path):
+    problems = humaneval_problems(3)
+    problems_file = write_jsonl(tmp_path / "problems.jsonl", problems)
+    samples = write_jsonl(tmp_path / "samples.jsonl", [{"task_id": p["task_id"], "completion": p["canonical_solution"]}
+                                                       for p in problems])
+    rows = [{"task_id": p["task_id"], "tokens": 10 * (i + 1), "nll": 20.0 * (i + 1), "bytes": 40 * (i + 1)}
+            for i, p in enumerate(problems)]
+    generation = tmp_path / "generation.json"
+    generation.write_text(json.dumps({"checkpoint": "c", "solution_likelihood": rows}))
+    result = score_file(str(samples), str(problems_file), "humaneval", str(tmp_path / "result.json"),
+                        str(tmp_path / "problems.out.jsonl"), generation=str(generation))
+    likelihood = result["solution_likelihood"]
+    assert likelihood["problems"] == 3 and likelihood["nll_per_token"] == 2.0
+    assert likelihood["bits_per_byte"] == pytest.approx(0.5 / np.log(2), abs=1e-4)
+    assert likelihood["ci95"]["nll_per_token"] == [2.0, 2.0]  # every problem at 2 nats per token
+    assert result["provenance"]["generation"] == {"checkpoint": "c"}
+    per_problem = [json.loads(line) for line in (tmp_path / "problems.out.jsonl").read_text().splitlines()]
+    assert [(p["solution_nll"], p["solution_tokens"]) for p in per_problem] == [(20.0, 10), (40.0, 20), (60.0, 30)]
+
+    rows[0]["nll"] = 80.0  # one hard problem: the interval opens around the ratio
+    generation.write_text(json.dumps({"solution_likelihood": rows}))
+    result = score_file(str(samples), str(problems_file), "humaneval", str(tmp_path / "result.json"),
+                        generation=str(generation))
+    low, high = result["solution_likelihood"]["ci95"]["nll_per_token"]
+    assert result["solution_likelihood"]["nll_per_token"] == pytest.approx(180 / 60)
+    assert low < 180 / 60 < high

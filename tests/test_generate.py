@@ -12,7 +12,14 @@ import torch
 from transformers import AutoTokenizer
 
 from phi1repro.errors import InputError
-from phi1repro.evaluate.generate import checkpoint_sha256, finish, generate_samples, load_checkpoint, truncate_at_stop
+from phi1repro.evaluate.generate import (
+    checkpoint_sha256,
+    finish,
+    generate_samples,
+    load_checkpoint,
+    solution_likelihood,
+    truncate_at_stop,
+)
 from phi1repro.tokens.tokenizer import train_tokenizer
 from phi1repro.train.model import build_model, phi_config
 
@@ -155,3 +162,27 @@ def test_corrupt_checkpoint(checkpoint, tmp_path):
         (broken / file.name).write_bytes(data[:100] if file.suffix == ".safetensors" else data)
     with pytest.raises(InputError, match="broken"):
         generate_samples(str(broken), PROMPTS, str(tmp_path / "s.jsonl"))
+
+
+def test_solution_likelihood_is_the_models_loss_on_the_target_given_the_prompt(checkpoint):
+    model, tokenizer = load_checkpoint(checkpoint)
+    prompts = [{"task_id": "T/0", "prompt": PROMPTS[0]["prompt"], "target": "    return a + b\n"},
+               {"task_id": "T/1", "prompt": "x"},  # no reference: left out
+               {"task_id": "T/2", "prompt": "y = [" * 200, "target": "1]\n" * 200}]  # beyond the 256 positions
+    rows = solution_likelihood(model, tokenizer, prompts)
+    assert [r["task_id"] for r in rows] == ["T/0", "T/2"]
+    context, target = (tokenizer(t)["input_ids"] for t in (prompts[0]["prompt"], prompts[0]["target"]))
+    ids = torch.tensor([context + target])
+    labels = ids.clone()
+    labels[0, :len(context)] = -100  # Hugging Face's loss over the target's tokens alone
+    with torch.inference_mode():
+        loss = model(ids, labels=labels).loss.item()
+    assert rows[0]["tokens"] == len(target) and rows[0]["bytes"] == len(prompts[0]["target"])
+    assert rows[0]["nll"] == pytest.approx(loss * len(target), rel=1e-4)
+    assert rows[1]["tokens"] == 255 and rows[1]["nll"] > 0  # the target cut to fit, the prompt dropped first
+
+
+def test_samples_stats_carry_the_solution_likelihood(checkpoint, tmp_path):
+    prompts = [{**PROMPTS[0], "target": "    return a + b\n"}, PROMPTS[1]]
+    stats = generate_samples(checkpoint, prompts, str(tmp_path / "s.jsonl"), max_new_tokens=4)
+    assert [r["task_id"] for r in stats["solution_likelihood"]] == ["T/0"]

@@ -136,12 +136,30 @@ def finish(tokenizer, row: list[int], stop: Sequence[str]) -> dict:
     return {"raw": text, "finish": "length", "new_tokens": end}
 
 
+def solution_likelihood(model, tokenizer, prompts: list[dict]) -> list[dict]:
+    """For each prompt with a reference `target` (the canonical solution that continues it), the negative
+    log-likelihood in nats of the target's tokens given the prompt's, one forward pass each: {task_id,
+    tokens, bytes, nll}. Where the two exceed the model's positions, the prompt loses its start first."""
+    positions = getattr(model.config, "max_position_embeddings", None) or 1 << 30
+    rows = []
+    for p in progress([p for p in prompts if p.get("target")], desc="solution likelihood", unit="problem"):
+        context, target = tokenizer(p["prompt"])["input_ids"], tokenizer(p["target"])["input_ids"][:positions - 1]
+        ids = context[max(0, len(context) + len(target) - positions):] + target
+        with torch.inference_mode():
+            logits = model(torch.tensor([ids], device=model.device)).logits[0, -len(target) - 1:-1].float()
+        nll = torch.nn.functional.cross_entropy(logits, torch.tensor(target, device=logits.device), reduction="sum")
+        rows.append({"task_id": p["task_id"], "tokens": len(target), "nll": round(float(nll), 4),
+                     "bytes": len(tokenizer.decode(target, clean_up_tokenization_spaces=False).encode())})
+    return rows
+
+
 def generate_samples(checkpoint: str, prompts: list[dict], out_path: str, *, n_samples: int = 1,
                      temperature: float = 0.0, top_p: float = 0.95, max_new_tokens: int = 512,
                      stop: Sequence[str] = (), batch_size: int = 16, seed: int = 0, dtype: str = "auto") -> dict:
     """Generate `n_samples` completions of each prompt ({"task_id", "prompt"}) into JSON lines at
     `out_path`, resuming a partial file there; greedy when `temperature` is 0, else sampled with
-    `temperature` and nucleus `top_p`. Returns statistics of this run."""
+    `temperature` and nucleus `top_p`. Returns statistics of this run, with the likelihood of each
+    prompt's reference solution where it has one ({"target": ...}, see solution_likelihood)."""
     if temperature < 0 or (temperature == 0 and n_samples != 1):
         raise ValueError(f"temperature {temperature} with n_samples {n_samples}: greedy decoding (temperature 0) "
                          "gives one sample per prompt; sample with temperature > 0")
@@ -156,6 +174,7 @@ def generate_samples(checkpoint: str, prompts: list[dict], out_path: str, *, n_s
     start = time.perf_counter()
     sha = checkpoint_sha256(checkpoint)
     model, tokenizer = load_checkpoint(checkpoint, dtype)
+    likelihood = solution_likelihood(model, tokenizer, prompts)
 
     # Resume: keep the samples already written (rewriting the file without a torn line).
     out = Path(out_path)
@@ -216,7 +235,7 @@ def generate_samples(checkpoint: str, prompts: list[dict], out_path: str, *, n_s
     stats.update(seconds=round(seconds, 3), generate_seconds=round(gen, 3),
                  tokens_per_s=round(stats["new_tokens"] / gen, 1) if gen else 0.0, device=str(model.device),
                  dtype=str(model.dtype).removeprefix("torch."), checkpoint=checkpoint, checkpoint_sha256=sha,
-                 torch=torch.__version__, transformers=transformers.__version__)
+                 torch=torch.__version__, transformers=transformers.__version__, solution_likelihood=likelihood)
     log.info("%d samples of %d problems, %d new tokens in %.1f s (%.0f tokens/s); finish %s", stats["samples"],
              len(prompts), stats["new_tokens"], seconds, stats["tokens_per_s"], stats["finish"])
     return stats

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import platform
 import time
 from collections import Counter, defaultdict
@@ -54,6 +55,30 @@ def bootstrap_interval(values: np.ndarray, seed: int = 0, level: float = 0.95) -
     means = values[rng.integers(0, len(values), (BOOTSTRAP_RESAMPLES, len(values)))].mean(axis=1)
     tail = (1 - level) / 2
     return [float(np.quantile(means, tail)), float(np.quantile(means, 1 - tail))]
+
+
+def bootstrap_ratio_interval(numerators: np.ndarray, denominators: np.ndarray, seed: int = 0,
+                             level: float = 0.95) -> list[float]:
+    """Percentile bootstrap interval, over problems, of sum(numerators) / sum(denominators)."""
+    rng = np.random.default_rng(seed)
+    draws = rng.integers(0, len(numerators), (BOOTSTRAP_RESAMPLES, len(numerators)))
+    ratios = numerators[draws].sum(axis=1) / denominators[draws].sum(axis=1)
+    tail = (1 - level) / 2
+    return [float(np.quantile(ratios, tail)), float(np.quantile(ratios, 1 - tail))]
+
+
+def likelihood_summary(rows: list[dict]) -> dict | None:
+    """The reference solutions' negative log-likelihood given the prompts (generate.solution_likelihood):
+    nats per token and bits per byte (comparable across tokenizers), each with its 95% interval over
+    problems. Reported beside pass@k, never used to choose anything."""
+    if not rows:
+        return None
+    nll, tokens, size = (np.array([r[k] for r in rows], dtype=float) for k in ("nll", "tokens", "bytes"))
+    bits = nll / math.log(2)
+    return {"problems": len(rows), "nll_per_token": round(float(nll.sum() / tokens.sum()), 4),
+            "bits_per_byte": round(float(bits.sum() / size.sum()), 4),
+            "ci95": {"nll_per_token": [round(x, 4) for x in bootstrap_ratio_interval(nll, tokens)],
+                     "bits_per_byte": [round(x, 4) for x in bootstrap_ratio_interval(bits, size)]}}
 
 
 def read_samples(path: str | Path, tasks: dict[str, Task], benchmark: str) -> list[dict]:
@@ -180,11 +205,17 @@ def score_file(samples: str, problems: str, benchmark: str, out: str, problems_o
     prompt = prompt_variant(benchmark, prompt)
     tasks = load_tasks(problems, benchmark, prompt)
     result, per_problem = score_samples(tasks, read_samples(samples, tasks, benchmark), ks, limits, workers)
-    result = {"benchmark": benchmark, **result, "provenance": {
+    generated = read_json(generation) if generation else {}
+    likelihood = {row["task_id"]: row for row in generated.get("solution_likelihood", [])}
+    for record in per_problem:
+        if row := likelihood.get(record["task_id"]):
+            record["solution_nll"], record["solution_tokens"] = row["nll"], row["tokens"]
+    result = {"benchmark": benchmark, **result,
+              "solution_likelihood": likelihood_summary(list(likelihood.values())), "provenance": {
         "problems": {"path": str(problems), "sha256": file_sha256(problems)},
         "samples": {"path": str(samples), "sha256": file_sha256(samples)},
         "prompt": prompt,
-        "generation": read_json(generation) if generation else None,
+        "generation": {k: v for k, v in generated.items() if k != "solution_likelihood"} or None,
         "self_check": read_json(self_check_report) if self_check_report else None}}
     if problems_out:
         with atomic_path(problems_out) as tmp, open(tmp, "w", encoding="utf-8") as f:

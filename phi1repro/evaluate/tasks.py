@@ -74,6 +74,11 @@ class Task:
     def reference_program(self) -> Judged:
         return self._judged(self.reference)
 
+    def reference_continuation(self) -> str | None:
+        """The reference solution as a completion of the prompt, where the reference continues it (HumanEval's
+        format); None where the prompt is written apart from the reference (MBPP's)."""
+        return self.reference.removeprefix(self.prompt) if self.reference.startswith(self.prompt) else None
+
     def _judged(self, code: str) -> Judged:
         return Judged(f"{code}\n\n{self.setup}\n" if self.setup else code, self.tests, self.functions, self.context,
                       assigned_names(self.setup))
