@@ -17,16 +17,17 @@ from phi1repro.progress import setup_logging
 
 log = setup_logging(snakemake.log[0])
 recipe, data = snakemake.params.recipe, list(snakemake.input.data)
-init = snakemake.input.get("init")
-identity = {"recipe": {k: v for k, v in recipe.items() if k != "compile"}, "data": [read_json(p)["sha256"] for p in data], "init": init,
-            "tokenizer": read_json(data[0])["tokenizer_sha256"]}
+init, validation = snakemake.input.get("init"), snakemake.input.get("validation")
+identity = {"recipe": {k: v for k, v in recipe.items() if k != "compile"}, "data": [read_json(p)["sha256"] for p in data],
+            "init": init, "tokenizer": read_json(data[0])["tokenizer_sha256"],
+            "validation": validation and hashlib.sha256(Path(validation).read_bytes()).hexdigest()}
 run_dir = Path(snakemake.params.run_dir) / hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:12]
 run_dir.mkdir(parents=True, exist_ok=True)
 (run_dir / "recipe.json").write_text(json.dumps(recipe, indent=2, sort_keys=True) + "\n")
 
 train = ["-m", "phi1repro.train", "--recipe", str(run_dir / "recipe.json"), "--data", *data,
          "--tokenizer", snakemake.input.tokenizer, "--out", str(run_dir), "--export", snakemake.output[0],
-         *(["--init-from", init] if init else [])]
+         *(["--init-from", init] if init else []), *(["--validation", validation] if validation else [])]
 resources = snakemake.resources
 nodes = resources.get("nodes", 1)
 gpus = resources.get("gpu") or int(str(resources.get("gres", "gpu:0")).rsplit(":", 1)[-1])

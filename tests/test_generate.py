@@ -17,9 +17,9 @@ from phi1repro.evaluate.generate import (
     finish,
     generate_samples,
     load_checkpoint,
-    solution_likelihood,
     truncate_at_stop,
 )
+from phi1repro.evaluate.likelihood import solution_likelihood
 from phi1repro.tokens.tokenizer import train_tokenizer
 from phi1repro.train.model import build_model, phi_config
 

@@ -140,24 +140,31 @@ def test_grading_names_a_sample_of_another_benchmark(tmp_path):
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     """A run's files for three models (base, finetuned from it, and a Stack+ one): each scored on four
-    HumanEval problems with real executions, and a training.json with its size and tokens seen."""
+    HumanEval problems with real executions and its solutions' likelihood, and a training.json with its size,
+    tokens seen and (but Stack+) real-code validation loss."""
     tmp = tmp_path_factory.mktemp("run")
     with gzip.open(HUMANEVAL, "rt") as f:
         problems = [json.loads(line) for line in f][:4]
     problems_file = write_jsonl(tmp / "humaneval.jsonl", problems)
     solved = {"phi1_base": 1, "phi1": 3, "stack_plus": 0}
+    nll = {"phi1_base": 2.0, "phi1": 1.5, "stack_plus": 2.5}  # nats per token, on every problem
     spec = {}
     for name, n in solved.items():
+        generation = tmp / f"{name}.generation.json"
+        generation.write_text(json.dumps({"solution_likelihood": [
+            {"task_id": p["task_id"], "tokens": 10, "nll": 10 * nll[name], "bytes": 30} for p in problems]}))
         samples = [{"task_id": p["task_id"], "completion": p["canonical_solution"] if i < n else "    return None\n"}
                    for i, p in enumerate(problems)]
         (tmp / name).mkdir()
         score_file(write_jsonl(tmp / name / "samples.jsonl", samples), problems_file, "humaneval",
                    str(tmp / name / "humaneval.json"), str(tmp / name / "humaneval.problems.jsonl"), ks=(1,),
-                   limits=LIMITS, workers=2)
+                   limits=LIMITS, workers=2, generation=str(generation))
         checkpoint = tmp / "checkpoints" / name
         checkpoint.mkdir(parents=True)
+        evaluations = [{"step": step, "own_loss": 1.0, "realcode_nll": nll[name] + step / 100} for step in (50, 100)]
         (checkpoint / "training.json").write_text(json.dumps(
-            {"parameters": {"total": 1_418_000_000}, "tokens_seen": 51_000_000_000 if name != "phi1" else 1_500_000_000}))
+            {"parameters": {"total": 1_418_000_000}, "tokens_seen": 51_000_000_000 if name != "phi1" else 1_500_000_000,
+             "steps": 100, "exported_step": 50, "evaluations": evaluations if name != "stack_plus" else []}))
         chain = [str(checkpoint)] + ([str(tmp / "checkpoints" / "phi1_base")] if name == "phi1" else [])
         spec[name] = {"chain": chain, "results": {"humaneval": str(tmp / name / "humaneval.json")}}
     return tmp, spec
@@ -181,7 +188,10 @@ def test_figure_2_1_draws_ours_beside_the_papers(run, tmp_path):
     assert bars["codeexercises"]["tokens_seen"] == 52_500_000_000  # finetuning plus its base's pretraining
     assert FIGURE_2_1["1.3B, 51-76B tokens"]["codeexercises"] == 50.6
     assert outputs[0].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and outputs[1].read_bytes()[:5] == b"%PDF-"
-    assert json.loads(outputs[2].read_text())["scale"] == "test scale"
+    drawn = json.loads(outputs[2].read_text())
+    assert drawn["scale"] == "test scale"
+    assert {d: (b["ours"], b["paper"]) for d, b in drawn["likelihood_groups"][0]["bars"].items()} == {
+        "stack_plus": (2.5, None), "codetextbook": (2.0, None), "codeexercises": (1.5, None)}
     first = [p.read_bytes() for p in outputs]
     figure_2_1(groups, spec, "test scale", *map(str, outputs))
     assert [p.read_bytes() for p in outputs] == first  # the same data draws the same bytes
@@ -191,11 +201,14 @@ def test_table_1_lists_our_models_then_the_papers(run, tmp_path):
     tmp, spec = run
     paths = {k: str(tmp_path / f"table_1.{ext}") for k, ext in (("markdown", "md"), ("latex", "tex"), ("data", "json"))}
     table = write_table_1(spec, "test scale", **paths)
-    assert table.headers == ["Model", "Size", "Training tokens", "HumanEval pass@1 (%)", "MBPP pass@1 (%)"]
+    assert table.headers == ["Model", "Size", "Training tokens", "HumanEval pass@1 (%)", "MBPP pass@1 (%)",
+                             "HumanEval solution NLL", "Real-code validation NLL"]
     assert [row[0] for row in table.rows] == ["phi1_base", "phi1", "stack_plus", "phi-1 (paper)", "phi-1-base (paper)",
                                              "phi-1-small (paper)"]
     assert table.rows[1][:3] == ["phi1", "1.42B", "52.5B"] and table.rows[1][3].startswith("75.0 [")
-    assert table.rows[1][4] == "–" and table.rows[3][3:] == ["50.6", "55.5"]
+    assert table.rows[1][4] == "–" and table.rows[3][3:] == ["50.6", "55.5", "–", "–"]
+    assert table.rows[1][5:] == ["1.50 [1.50, 1.50]", "2.00"]  # the validation loss of the exported step, 50
+    assert table.rows[2][5:] == ["2.50 [2.50, 2.50]", "–"]
     markdown = Path(paths["markdown"]).read_text()
     assert "| phi1 | 1.42B | 52.5B | 75.0 [" in markdown and "test scale" in markdown
     latex = Path(paths["latex"]).read_text()

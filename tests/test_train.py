@@ -20,7 +20,7 @@ from transformers import AutoTokenizer
 
 from phi1repro.errors import InputError
 from phi1repro.tokens.tokenizer import train_tokenizer
-from phi1repro.train.data import TokenSequences, step_indices
+from phi1repro.train.data import TokenSequences, split_windows, step_indices
 from phi1repro.train.model import build_model, count_parameters, flops_per_token, phi_config
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -307,3 +307,56 @@ def test_two_process_torchrun(corpus, tmp_path):
     assert two["final_loss"] == pytest.approx(single["final_loss"], rel=1e-4)
     a, b = weights(tmp_path / "one-export"), weights(tmp_path / "two-export")
     assert all(torch.allclose(a[k], b[k], atol=1e-4) for k in a)
+
+
+def test_held_out_windows_are_never_trained_on():
+    train_ids, held = split_windows(100, 10, seed=3)
+    assert len(held) == 10 and len(train_ids) == 90 and not set(held) & set(train_ids)
+    assert np.array_equal(split_windows(100, 10, seed=3)[1], held)
+    seen = {int(i) for step in range(40) for i in train_ids[step_indices(len(train_ids), 3, step, 8)]}
+    assert seen == set(map(int, train_ids))  # every training window, and no held-out one
+    assert np.array_equal(split_windows(50, 0, seed=3)[0], np.arange(50))  # none held out: the old order
+    with pytest.raises(ValueError, match="eval_sequences 50 leaves none"):
+        split_windows(50, 50, seed=3)
+
+
+def write_pairs(path: Path) -> str:
+    records = [{"task_id": f"RealCode/{i}", "prompt": code.split("\n", 1)[0] + "\n",
+                "canonical_solution": code.split("\n", 1)[1], "entry_point": "f", "test": ""}
+               for i, code in enumerate(CODE)]
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    return str(path)
+
+
+def test_validation_loss_is_logged_and_the_best_evaluation_exported(corpus, tmp_path):
+    pairs = write_pairs(tmp_path / "realcode.jsonl")
+    summary = run_train(corpus, tmp_path / "run", tmp_path / "model", validation=pairs,
+                        recipe=recipe(steps=20, eval_every=5, eval_sequences=4, export="best"))
+    evaluations = summary["evaluations"]
+    assert [e["step"] for e in evaluations] == [5, 10, 15, 20]
+    assert all(e["own_loss"] > 0 and e["realcode_nll"] > 0 for e in evaluations)
+    best = min(evaluations, key=lambda e: e["realcode_nll"])
+    assert summary["best"] == {"step": best["step"], "realcode_nll": best["realcode_nll"]}
+    assert summary["exported_step"] == best["step"] and summary["held_out_windows"] == 4
+    assert summary["tokens_seen"] == best["step"] * 8 * 32  # by the exported weights
+    assert summary["validation"]["pairs"] == 3
+    logged = [r for r in log_records(tmp_path / "run") if "realcode_nll" in r]
+    assert logged == evaluations
+    saved = json.loads((tmp_path / "model" / "training.json").read_text())
+    assert saved["evaluations"] == evaluations and list((tmp_path / "run").glob("best-step*"))
+
+    # the export holds the best evaluation's weights: its real-code NLL is the one measured then
+    from phi1repro.evaluate.generate import load_checkpoint
+    from phi1repro.evaluate.likelihood import solution_likelihood
+
+    model, tok = load_checkpoint(str(tmp_path / "model"))
+    records = [json.loads(line) for line in Path(pairs).read_text().splitlines()]
+    rows = solution_likelihood(model, tok, [{"task_id": r["task_id"], "prompt": r["prompt"],
+                                             "target": r["canonical_solution"]} for r in records], positions=32)
+    assert sum(r["nll"] for r in rows) / sum(r["tokens"] for r in rows) == pytest.approx(best["realcode_nll"],
+                                                                                          abs=1e-3)
+
+
+def test_export_best_needs_a_validation_set(corpus, tmp_path):
+    with pytest.raises(ValueError, match="export 'best' needs eval_every and a validation set"):
+        run_train(corpus, tmp_path / "run", tmp_path / "model", recipe=recipe(eval_every=5, export="best"))

@@ -290,6 +290,8 @@ def test_the_papers_figures_and_tables_at_demo_scale(demo_run):
         assert all(0 <= bar["ours"] <= 100 and bar["tokens_seen"] > 0 for bar in drawn["bars"].values())
     assert figure["groups"][2]["bars"]["codeexercises"]["paper"] == 50.6
     assert [g["label"] for g in figure["heldout_groups"]] == [g["label"] for g in groups]
+    assert all(bar["ours"] > 0 and bar["ci95"][0] <= bar["ours"] <= bar["ci95"][1]
+               for g in figure["likelihood_groups"] for bar in g["bars"].values())
     assert all(bar["paper"] is None for g in figure["heldout_groups"] for bar in g["bars"].values())
 
     def rows(table):
@@ -298,9 +300,11 @@ def test_the_papers_figures_and_tables_at_demo_scale(demo_run):
     table_1 = rows("table_1")
     assert [r[0] for r in table_1] == demo["paper"]["table_1"]["models"] + ["phi-1 (paper)", "phi-1-base (paper)",
                                                                           "phi-1-small (paper)"]
-    assert all(len(r) == 6 for r in table_1) and "| Model | Size | Training tokens |" in (paper / "table_1.md").read_text()
+    assert all(len(r) == 8 for r in table_1) and "| Model | Size | Training tokens |" in (paper / "table_1.md").read_text()
     assert "Held-out exercises pass@1 (%)" in (paper / "table_1.md").read_text()
-    assert r"\begin{tabular}{llllll}" in (paper / "table_1.tex").read_text()
+    assert r"\begin{tabular}{llllllll}" in (paper / "table_1.tex").read_text()
+    ours = table_1[:len(demo["paper"]["table_1"]["models"])]
+    assert all(re.fullmatch(r"\d+\.\d\d \[\d+\.\d\d, \d+\.\d\d\]", row[5]) for row in ours)  # HumanEval solution NLL
 
     table_2 = json.loads((paper / "table_2.json").read_text())
     assert [r[0] for r in table_2["rows"]] == demo["paper"]["table_2"]["models"]

@@ -32,6 +32,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer, GenerationConfig, 
 
 from ..errors import InputError
 from ..progress import progress
+from .likelihood import solution_likelihood
 
 log = logging.getLogger(__name__)
 
@@ -134,23 +135,6 @@ def finish(tokenizer, row: list[int], stop: Sequence[str]) -> dict:
     if end < len(row):
         return {"raw": text, "finish": "eos", "new_tokens": end + 1}
     return {"raw": text, "finish": "length", "new_tokens": end}
-
-
-def solution_likelihood(model, tokenizer, prompts: list[dict]) -> list[dict]:
-    """For each prompt with a reference `target` (the canonical solution that continues it), the negative
-    log-likelihood in nats of the target's tokens given the prompt's, one forward pass each: {task_id,
-    tokens, bytes, nll}. Where the two exceed the model's positions, the prompt loses its start first."""
-    positions = getattr(model.config, "max_position_embeddings", None) or 1 << 30
-    rows = []
-    for p in progress([p for p in prompts if p.get("target")], desc="solution likelihood", unit="problem"):
-        context, target = tokenizer(p["prompt"])["input_ids"], tokenizer(p["target"])["input_ids"][:positions - 1]
-        ids = context[max(0, len(context) + len(target) - positions):] + target
-        with torch.inference_mode():
-            logits = model(torch.tensor([ids], device=model.device)).logits[0, -len(target) - 1:-1].float()
-        nll = torch.nn.functional.cross_entropy(logits, torch.tensor(target, device=logits.device), reduction="sum")
-        rows.append({"task_id": p["task_id"], "tokens": len(target), "nll": round(float(nll), 4),
-                     "bytes": len(tokenizer.decode(target, clean_up_tokenization_spaces=False).encode())})
-    return rows
 
 
 def generate_samples(checkpoint: str, prompts: list[dict], out_path: str, *, n_samples: int = 1,

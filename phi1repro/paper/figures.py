@@ -1,5 +1,6 @@
-"""Figure 2.1 (HumanEval pass@1 by dataset, model size and tokens seen) and Figure 3.1 (imports
-across CodeExercises), as PNG and PDF, with the data drawn written beside them as JSON."""
+"""Figure 2.1 (HumanEval pass@1 by dataset, model size and tokens seen, with the likelihood of HumanEval's
+solutions below it) and Figure 3.1 (imports across CodeExercises), as PNG and PDF, with the data drawn
+written beside them as JSON."""
 
 from __future__ import annotations
 
@@ -22,8 +23,9 @@ def save(fig: Figure, png: str, pdf: str) -> None:
 
 
 def figure_2_1_data(groups: list[dict], models: dict[str, Model], scores: dict[str, Score],
-                    with_paper: bool = True) -> list[dict]:
-    """The bars: per group, per dataset, our model's pass@1 (%) and interval, and the paper's (`with_paper`)."""
+                    with_paper: bool = True, likelihood: bool = False) -> list[dict]:
+    """The bars: per group, per dataset, our model's pass@1 (%) and interval, and the paper's (`with_paper`);
+    or with `likelihood`, the reference solutions' NLL (nats per token) and its interval."""
     data = []
     for group in groups:
         paper = FIGURE_2_1.get(group["paper"], {}) if group["paper"] and with_paper else {}
@@ -34,27 +36,37 @@ def figure_2_1_data(groups: list[dict], models: dict[str, Model], scores: dict[s
             bar = {"model": name, "paper": paper.get(dataset)}
             if name is not None:
                 score, model = scores[name], models[name]
-                bar.update(ours=round(100 * score.pass_at_1, 2), ci95=[round(100 * x, 2) for x in score.ci95],
-                           parameters=model.parameters, tokens_seen=model.tokens_seen)
+                if likelihood:
+                    bar.update(ours=score.nll, ci95=list(score.nll_ci95))
+                else:
+                    bar.update(ours=round(100 * score.pass_at_1, 2), ci95=[round(100 * x, 2) for x in score.ci95])
+                bar.update(parameters=model.parameters, tokens_seen=model.tokens_seen)
             bars[dataset] = bar
         data.append({"label": group["label"], "paper_group": group["paper"], "bars": bars})
     return data
 
 
-PANELS = {"humaneval": "HumanEval pass@1 (%)",
-          "heldout": "Held-out exercises pass@1 (%)\n(the demo's signal, not a paper benchmark)"}
+PANELS = {  # panel -> (benchmark, y label)
+    "humaneval": ("humaneval", "HumanEval pass@1 (%)"),
+    "humaneval_nll": ("humaneval", "HumanEval solutions' NLL\n(nats per token, lower is better)"),
+    "heldout": ("heldout", "Held-out exercises pass@1 (%)\n(the demo's signal, not a paper benchmark)"),
+}
 
 
 def figure_2_1(groups: list[dict], models: dict[str, dict], scale: str, png: str, pdf: str, data_out: str) -> list[dict]:
     """The grouped bars of `groups` (config paper.figure_2_1.groups) for `models` (see results.read_models):
-    HumanEval beside the paper's numbers, and below it the held-out exercises where every model has a score."""
+    HumanEval beside the paper's numbers; below it the likelihood of HumanEval's canonical solutions, and the
+    held-out exercises, where every model has them."""
     models, scores = read_models(models)
-    panels = {benchmark: figure_2_1_data(groups, models, {name: each[benchmark] for name, each in scores.items()},
-                                         with_paper=benchmark == "humaneval")
-              for benchmark in PANELS if all(benchmark in each for each in scores.values())}
+    panels = {}
+    for panel, (benchmark, _) in PANELS.items():
+        scored = {name: each.get(benchmark) for name, each in scores.items()}
+        if all(s is not None and (panel != "humaneval_nll" or s.nll is not None) for s in scored.values()):
+            panels[panel] = figure_2_1_data(groups, models, scored, with_paper=panel == "humaneval",
+                                            likelihood=panel == "humaneval_nll")
     fig = Figure(figsize=(max(7.0, 2.6 * len(groups) + 1), 1.2 + 4.0 * len(panels)), layout="constrained")
-    for ax, (benchmark, data) in zip(fig.subplots(len(panels), 1, squeeze=False)[:, 0], panels.items()):
-        _draw_bars(ax, data, PANELS[benchmark])
+    for ax, (panel, data) in zip(fig.subplots(len(panels), 1, squeeze=False)[:, 0], panels.items()):
+        _draw_bars(ax, data, PANELS[panel][1], likelihood=panel == "humaneval_nll")
     fig.axes[0].set_title(f"pass@1 by training data, model size and tokens seen ({scale})", fontsize=10)
     handles = [Patch(color=colour, label=name) for name, colour in DATASETS.values()]
     handles += [Patch(facecolor="white", edgecolor="black", label="ours (95% interval)"),
@@ -64,13 +76,15 @@ def figure_2_1(groups: list[dict], models: dict[str, dict], scale: str, png: str
     fig.get_layout_engine().set(rect=(0, 0.05, 1, 0.95))
     save(fig, png, pdf)
     write_json(data_out, {"scale": scale, "groups": panels["humaneval"],
+                          **({"likelihood_groups": panels["humaneval_nll"]} if "humaneval_nll" in panels else {}),
                           **({"heldout_groups": panels["heldout"]} if "heldout" in panels else {}),
                           "paper_note": FIGURE_2_1_NOTE})
     return panels["humaneval"]
 
 
-def _draw_bars(ax, data: list[dict], ylabel: str) -> None:
-    ticks = []
+def _draw_bars(ax, data: list[dict], ylabel: str, likelihood: bool = False) -> None:
+    """Our bars with intervals (and the paper's, hatched); pass@1 in percent, or NLL with `likelihood`."""
+    ticks, label = [], "{:.2f}" if likelihood else "{:.1f}"
     for x, group in enumerate(data):
         bars = group["bars"]
         for i, (dataset, bar) in enumerate(bars.items()):
@@ -80,7 +94,8 @@ def _draw_bars(ax, data: list[dict], ylabel: str) -> None:
                 low, high = bar["ci95"]
                 ax.bar(centre - BAR / 2, bar["ours"], BAR, color=colour, edgecolor="black", linewidth=0.5,
                        yerr=[[bar["ours"] - low], [high - bar["ours"]]], capsize=2, error_kw={"linewidth": 0.7})
-                ax.text(centre - BAR / 2, high + 0.8, f"{bar['ours']:.1f}", ha="center", fontsize=7)
+                ax.text(centre - BAR / 2, high * 1.02 if likelihood else high + 0.8, label.format(bar["ours"]),
+                        ha="center", fontsize=7)
             if bar["paper"] is not None:
                 ax.bar(centre + BAR / 2, bar["paper"], BAR, color=colour, alpha=0.4, hatch="///", edgecolor="black",
                        linewidth=0.5)
@@ -91,9 +106,10 @@ def _draw_bars(ax, data: list[dict], ylabel: str) -> None:
         ticks.append("\n".join(filter(None, [group["label"], ours, f"paper: {group['paper_group']}" if group["paper_group"] else ""])))
     ax.set_xticks(range(len(data)), ticks, fontsize=8)
     ax.set_ylabel(ylabel, fontsize=9)
-    highest = max(0.0, *(bar.get("ours") or 0 for group in data for bar in group["bars"].values()),
-                  *(bar["paper"] or 0 for group in data for bar in group["bars"].values()))
-    ax.set_ylim(0, max(60.0, highest) + 8)
+    bars = [bar for group in data for bar in group["bars"].values()]
+    highest = max(0.0, *((bar["ci95"][1] if likelihood else bar["ours"]) for bar in bars if bar.get("ours") is not None),
+                  *(bar["paper"] or 0 for bar in bars))
+    ax.set_ylim(0, highest * 1.15 if likelihood else max(60.0, highest) + 8)
 
 
 def figure_3_1(diversity: str, min_count: int, scale: str, png: str, pdf: str) -> list[tuple[str, int]]:

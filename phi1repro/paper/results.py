@@ -1,5 +1,6 @@
-"""What the paper's figures and tables read from a run: a model's size and tokens seen (its training.json,
-and those of the models it was finetuned from) and its pass@1 with the interval on a benchmark."""
+"""What the paper's figures and tables read from a run: a model's size, tokens seen (its training.json,
+and those of the models it was finetuned from) and real-code validation loss, and on a benchmark its
+pass@1 and the likelihood of the reference solutions, each with its interval."""
 
 from __future__ import annotations
 
@@ -16,10 +17,18 @@ class Score:
     pass_at_1: float  # a fraction
     ci95: tuple[float, float]
     problems: int
+    nll: float | None = None  # the reference solutions' NLL given the prompts, nats per token
+    nll_ci95: tuple[float, float] | None = None
 
     def percent(self) -> str:
         low, high = self.ci95
         return f"{100 * self.pass_at_1:.1f} [{100 * low:.1f}, {100 * high:.1f}]"
+
+    def likelihood(self) -> str:
+        if self.nll is None:
+            return MISSING
+        low, high = self.nll_ci95
+        return f"{self.nll:.2f} [{low:.2f}, {high:.2f}]"
 
 
 @dataclass(frozen=True)
@@ -27,12 +36,18 @@ class Model:
     name: str
     parameters: int
     tokens_seen: int  # in its own training and in that of every model it was initialised from
+    validation_nll: float | None = None  # on real code no teacher wrote, at the exported step (nats per token)
+
+
+MISSING = "–"
 
 
 def read_model(name: str, chain: list[str]) -> Model:
     """The model exported at chain[0], finetuned from chain[1], ... (checkpoint directories)."""
     runs = [_training(path) for path in chain]
-    return Model(name, runs[0]["parameters"]["total"], sum(run["tokens_seen"] for run in runs))
+    exported = runs[0].get("exported_step", runs[0].get("steps"))
+    nll = next((e["realcode_nll"] for e in runs[0].get("evaluations") or [] if e["step"] == exported), None)
+    return Model(name, runs[0]["parameters"]["total"], sum(run["tokens_seen"] for run in runs), nll)
 
 
 def read_models(spec: dict[str, dict]) -> tuple[dict[str, Model], dict[str, dict[str, Score]]]:
@@ -45,7 +60,9 @@ def read_models(spec: dict[str, dict]) -> tuple[dict[str, Model], dict[str, dict
 def read_score(path: str) -> Score:
     result = read_json(path)
     try:
-        return Score(result["pass@1"], tuple(result["ci95"]["pass@1"]), result["n_problems"])
+        likelihood = result.get("solution_likelihood") or {}
+        return Score(result["pass@1"], tuple(result["ci95"]["pass@1"]), result["n_problems"],
+                     likelihood.get("nll_per_token"), tuple(likelihood["ci95"]["nll_per_token"]) if likelihood else None)
     except (KeyError, TypeError) as e:
         raise InputError(path, f"not an evaluation result: no {e}") from None
 

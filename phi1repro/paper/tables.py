@@ -7,9 +7,8 @@ from dataclasses import asdict, dataclass, field
 from ..errors import InputError
 from ..io import atomic_path, read_json, write_json
 from .reference import TABLE_1
-from .results import Model, Score, human_count, read_models, read_problem_passes
+from .results import MISSING, Model, Score, human_count, read_models, read_problem_passes
 
-MISSING = "–"
 GRADES = ("samples", "graded", "mean_score", "grade_distribution", "failures")  # of a grading summary, not its cost or time
 
 
@@ -53,22 +52,31 @@ def percent(value: float | None) -> str:
 
 
 def table_1(models: dict[str, Model], scores: dict[str, dict[str, Score]], scale: str) -> Table:
-    """Our models (size, tokens seen, HumanEval and MBPP pass@1 with intervals, and the held-out exercises'
-    where they were scored), then the paper's rows."""
+    """Our models (size, tokens seen, HumanEval and MBPP pass@1 with intervals, the HumanEval solutions'
+    likelihood, the real-code validation loss, and the held-out exercises' pass@1 where they were scored),
+    then the paper's rows."""
     benchmarks = ["humaneval", "mbpp"] + ["heldout"] * any("heldout" in each for each in scores.values())
     rows = [[name, human_count(model.parameters), human_count(model.tokens_seen),
-             *(scores[name][b].percent() if b in scores[name] else MISSING for b in benchmarks)]
+             *(scores[name][b].percent() if b in scores[name] else MISSING for b in benchmarks[:2]),
+             scores[name]["humaneval"].likelihood() if "humaneval" in scores[name] else MISSING,
+             MISSING if model.validation_nll is None else f"{model.validation_nll:.2f}",
+             *(scores[name][b].percent() if b in scores[name] else MISSING for b in benchmarks[2:])]
             for name, model in models.items()]
-    rows += [[f"{name} (paper)", size, tokens, percent(humaneval), percent(mbpp), *[MISSING] * (len(benchmarks) - 2)]
+    rows += [[f"{name} (paper)", size, tokens, percent(humaneval), percent(mbpp), *[MISSING] * len(benchmarks)]
              for name, size, tokens, humaneval, mbpp in TABLE_1]
     notes = ["pass@1 in percent with its 95% interval; – where a model was not evaluated on the benchmark.",
              "Training tokens: tokens seen, the pretraining of a finetuned model included (ours); the "
-             "dataset's size, seen about 8 times (the paper's)."]
+             "dataset's size, seen about 8 times (the paper's).",
+             "HumanEval solution NLL: the canonical solutions' negative log-likelihood given the prompts, nats per "
+             "token (lower is better), with its 95% interval; real-code validation NLL: the same on functions of "
+             "held-out corpus files no teacher wrote, at the exported step. Tokenizers differ between rows of "
+             "other runs: compare bits per byte there (the results' solution_likelihood)."]
     if "heldout" in benchmarks:
         notes.append("Held-out exercises: the demo's signal, not a benchmark of the paper: CodeExercises the teacher "
                      "wrote for function names no model trained on, scored like HumanEval (phi1repro/synth/heldout.py).")
     return Table(f"Table 1 ({scale}): our models beside the paper's",
                  ["Model", "Size", "Training tokens", "HumanEval pass@1 (%)", "MBPP pass@1 (%)",
+                  "HumanEval solution NLL", "Real-code validation NLL",
                   *["Held-out exercises pass@1 (%)"] * ("heldout" in benchmarks)], rows, notes)
 
 

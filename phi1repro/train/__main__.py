@@ -1,7 +1,7 @@
 """Train a phi-1 model on token shards; resumes from OUT when it holds a checkpoint.
 
     python -m phi1repro.train --recipe recipe.json --data a.json b.json --tokenizer DIR \\
-        --out runs/phi1_base --export models/phi1_base [--init-from models/other]
+        --out runs/phi1_base --export models/phi1_base [--init-from models/other] [--validation realcode.jsonl]
     torchrun --nproc_per_node 8 -m phi1repro.train ...   # data parallel, same arguments
 
 Exits 0 when the model is exported, 1 on a bad input or recipe, and 128 + the signal (143 for
@@ -29,6 +29,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--out", required=True, help="run directory: checkpoints, log.jsonl, tensorboard/")
     p.add_argument("--export", required=True, help="directory of the final model in Hugging Face format")
     p.add_argument("--init-from", default=None, help="a Hugging Face model to start from (finetuning)")
+    p.add_argument("--validation", default=None, help="real-code validation records (HumanEval's format)")
     p.add_argument("--log", default=None, help="also log to this file")
     return p.parse_args(argv)
 
@@ -40,7 +41,8 @@ def main(argv: list[str] | None = None) -> int:
 
     owned = not dist.is_initialized()  # a caller's group stays: DeepSpeed keeps its groups for the process
     try:
-        train(read_json(args.recipe), args.data, args.tokenizer, args.out, args.export, init_from=args.init_from)
+        train(read_json(args.recipe), args.data, args.tokenizer, args.out, args.export, init_from=args.init_from,
+              validation=args.validation)
     except (InputError, ValueError) as e:
         log.error("%s", e)
         return 1

@@ -7,7 +7,8 @@ w[1:]); the tail of a shard shorter than a window is left out. Windows are numbe
 shards in the order given.
 
 The order is a function of (seed, step) alone: sample g = step * global_batch + i is window
-permutation(seed, epoch)[g % n] of epoch g // n. A run resumed at any step sees exactly the
+permutation(seed, epoch)[g % n] of epoch g // n, over the n windows left for training once a
+seeded few are held out for evaluation (split_windows). A run resumed at any step sees exactly the
 batches that an uninterrupted run would have, with no loader state to checkpoint.
 """
 
@@ -20,6 +21,8 @@ import torch
 
 from ..errors import InputError
 from ..tokens.pack import open_tokens, read_index
+
+HELD_OUT_STREAM = 0x68656C64  # a random stream of its own for the held-out windows, apart from the epochs'
 
 
 class TokenSequences:
@@ -53,6 +56,16 @@ class TokenSequences:
             start = (i - self._starts[shard]) * width
             out[row] = self._shards[shard][start : start + width]
         return torch.from_numpy(out)
+
+
+def split_windows(n: int, held_out: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(training, held-out) window ids: `held_out` windows drawn by `seed`, kept out of every batch to
+    measure the loss on the training data's own distribution; the rest, in order, for training."""
+    if held_out >= n:
+        raise ValueError(f"eval_sequences {held_out} leaves none of the dataset's {n} windows to train on")
+    rng = np.random.default_rng(np.random.SeedSequence([seed, HELD_OUT_STREAM]))
+    held = np.sort(rng.choice(n, held_out, replace=False))
+    return np.setdiff1d(np.arange(n), held), held
 
 
 @functools.lru_cache(maxsize=2)  # the epoch of a step, and the next one when a batch spans both

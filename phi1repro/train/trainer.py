@@ -63,7 +63,8 @@ import deepspeed  # noqa: E402
 from ..errors import InputError  # noqa: E402
 from ..io import atomic_path, write_json  # noqa: E402
 from ..progress import progress  # noqa: E402
-from .data import TokenSequences, step_indices  # noqa: E402
+from ..evaluate.likelihood import solution_likelihood  # noqa: E402
+from .data import TokenSequences, split_windows, step_indices  # noqa: E402
 from .model import build_model, count_parameters, flops_per_token, phi_config  # noqa: E402
 
 log = logging.getLogger(__name__)
@@ -71,7 +72,9 @@ log = logging.getLogger(__name__)
 REQUIRED = ("size", "seq_len", "steps", "global_batch", "micro_batch", "lr", "warmup", "precision")
 DEFAULTS = {"schedule_steps": None, "min_lr": 0.0, "weight_decay": 0.0, "betas": [0.9, 0.95], "eps": 1e-8,
             "grad_clip": 1.0, "dropout": 0.0, "zero_stage": 0, "seed": 0, "checkpoint_every": 1000,
-            "log_every": 10, "attention": "sdpa", "compile": False}
+            "log_every": 10, "attention": "sdpa", "compile": False, "eval_every": 0, "eval_sequences": 0,
+            "export": "last"}
+EXPORTS = ("last", "best")  # the weights of the last step, or of the evaluation with the lowest real-code loss
 PRECISIONS = ("fp32", "fp16", "bf16")
 # Recipe keys that may change when a run is resumed: how far it goes and how often it reports.
 RESUMABLE_CHANGES = ("steps", "checkpoint_every", "log_every", "compile")
@@ -107,6 +110,11 @@ def check_recipe(recipe: dict, world: int = 1) -> dict:
     for key in ("seq_len", "steps", "global_batch", "micro_batch", "checkpoint_every", "log_every"):
         if not (isinstance(r[key], int) and r[key] > 0):
             raise ValueError(f"recipe {key} must be a positive integer, not {r[key]!r}")
+    for key in ("eval_every", "eval_sequences"):
+        if not (isinstance(r[key], int) and r[key] >= 0):
+            raise ValueError(f"recipe {key} must be a whole number, not {r[key]!r}")
+    if r["export"] not in EXPORTS:
+        raise ValueError(f"recipe export {r['export']!r} is not one of {', '.join(EXPORTS)}")
     if not (0 <= r["warmup"] <= r["schedule_steps"] and r["steps"] <= r["schedule_steps"] and r["lr"] >= 0):
         raise ValueError(f"recipe: need warmup ({r['warmup']}) and steps ({r['steps']}) within schedule_steps "
                          f"({r['schedule_steps']}), and lr >= 0")
@@ -164,8 +172,14 @@ def peak_flops(device: torch.device) -> float | None:
 
 
 def train(recipe: dict, data: list[str], tokenizer: str, out_dir: str, export_dir: str,
-          init_from: str | None = None) -> dict:
+          init_from: str | None = None, validation: str | None = None) -> dict:
     """Train (or resume) the recipe's model on token shards; export it; return training.json's summary.
+
+    Every eval_every steps and at the end, it measures the loss on eval_sequences windows of its own
+    data held out from training, and on `validation` (real code no teacher wrote: HumanEval-format
+    records whose canonical_solution continues the prompt) the mean NLL per token of the solutions
+    given the prompts. With export "best" the weights of the evaluation with the lowest real-code NLL
+    are exported.
 
     The process group (a one-process one when not under torchrun) is left in place for further
     calls: DeepSpeed keeps its groups for the life of the process.
@@ -173,6 +187,10 @@ def train(recipe: dict, data: list[str], tokenizer: str, out_dir: str, export_di
     start_time = time.perf_counter()
     r = check_recipe(recipe, int(os.environ.get("WORLD_SIZE", 1)))
     dataset = TokenSequences(data, r["seq_len"])
+    train_ids, held_out = split_windows(len(dataset), r["eval_sequences"], r["seed"])
+    pairs = _read_pairs(validation) if validation else []
+    if r["export"] == "best" and not (pairs and r["eval_every"]):
+        raise ValueError("recipe export 'best' needs eval_every and a validation set")
     tok = _load_tokenizer(tokenizer, dataset.eos_id)
     device = _init_distributed()
     out_dir, export_dir = Path(out_dir), Path(export_dir)
@@ -191,7 +209,7 @@ def train(recipe: dict, data: list[str], tokenizer: str, out_dir: str, export_di
     # DeepSpeed clips but does not keep the gradient norm when it steps a plain fp32 optimizer itself
     own_grad_norm = precision == "fp32" and r["zero_stage"] == 0
 
-    start, state = 0, {"loss": None, "wall_s": 0.0}
+    start, state = 0, {"loss": None, "wall_s": 0.0, "evaluations": [], "best": None}
     tag = _latest(out_dir)
     if tag is not None:
         state = _resume(engine, out_dir, tag, r)
@@ -215,7 +233,8 @@ def train(recipe: dict, data: list[str], tokenizer: str, out_dir: str, export_di
                 done = step + 1
                 report = done % r["log_every"] == 0 or done == r["steps"]
                 lr = engine.get_lr()[0]
-                loss, grad_norm = _step(engine, dataset, r, step, rank, want_grad_norm=report and own_grad_norm)
+                loss, grad_norm = _step(engine, dataset, train_ids, r, step, rank,
+                                        want_grad_norm=report and own_grad_norm)
                 if report:
                     state["loss"] = _mean_over_ranks(loss, world)
                     grad_norm = grad_norm if own_grad_norm else engine.get_global_grad_norm()
@@ -230,6 +249,16 @@ def train(recipe: dict, data: list[str], tokenizer: str, out_dir: str, export_di
                             "mfu": None if peak is None else round(fpt * tokens_per_s / (peak * world), 4),
                             "loss_scale": engine.optimizer.loss_scale if precision == "fp16" else None,
                         })
+                if r["eval_every"] and (done % r["eval_every"] == 0 or done == r["steps"]) and (pairs or len(held_out)):
+                    record = {"step": done, **_evaluate(engine, dataset, held_out, pairs, tok, r, rank, world)}
+                    state["evaluations"].append(record)
+                    if reporter:
+                        reporter.evaluation(record)
+                    if record["realcode_nll"] is not None and (
+                            state["best"] is None or record["realcode_nll"] < state["best"]["realcode_nll"]):
+                        state["best"] = {"step": done, "realcode_nll": record["realcode_nll"]}
+                        if r["export"] == "best" and rank == 0:
+                            _keep_best(engine.module, out_dir, done)
                 if reporter:
                     reporter.bar.update(1)
                 signum = _max_over_ranks(stop.signum, device, world)
@@ -243,17 +272,23 @@ def train(recipe: dict, data: list[str], tokenizer: str, out_dir: str, export_di
         if reporter:
             reporter.close()
 
+    exported = state["best"]["step"] if r["export"] == "best" else r["steps"]
     summary = {
         "recipe": r, "precision": precision, "world_size": world, "gradient_accumulation_steps": accum,
         "data": [{"index": p, "sha256": _sha256(p), "tokens": meta["tokens"]} for p, meta in zip(data, dataset.index)],
         "tokenizer": tokenizer, "init_from": init_from, "parameters": counts, "steps": r["steps"],
-        "tokens_seen": r["steps"] * tokens_per_step, "final_loss": state["loss"],
+        "final_loss": state["loss"], "held_out_windows": len(held_out),
+        "validation": {"path": validation, "sha256": _sha256(validation), "pairs": len(pairs)} if validation else None,
+        "evaluations": state["evaluations"], "best": state["best"], "exported_step": exported,
+        "tokens_seen": exported * tokens_per_step,  # by the exported weights
         "wall_s": round(state["wall_s"] + time.perf_counter() - start_time, 3),
         "versions": {"torch": torch.__version__, "deepspeed": deepspeed.__version__,
                      "transformers": transformers.__version__},
         "launch": {"host": socket.gethostname(), **{k: os.environ.get(k) for k in LAUNCH_VARIABLES}},
     }
     if rank == 0:
+        if r["export"] == "best":
+            _load_best(engine.module, out_dir, state["best"]["step"])
         _export(engine.module, tok, export_dir, summary)
         log.info("exported %s: final loss %.4f after %d steps, %s tokens", export_dir, state["loss"], r["steps"],
                  f"{summary['tokens_seen']:,}")
@@ -278,13 +313,14 @@ def _engine(r: dict, config: PhiConfig, init_from: str | None, precision: str, w
     return engine
 
 
-def _step(engine, dataset: TokenSequences, r: dict, step: int, rank: int,
+def _step(engine, dataset: TokenSequences, train_ids: np.ndarray, r: dict, step: int, rank: int,
           want_grad_norm: bool) -> tuple[torch.Tensor, float | None]:
     """One optimizer step over this rank's share of the global batch, in micro-batches; returns the
     mean loss and, when asked, the gradient norm before clipping (DeepSpeed reduces the gradients
     over ranks in the last backward)."""
     mb, accum = r["micro_batch"], engine.gradient_accumulation_steps()
-    ids = step_indices(len(dataset), r["seed"], step, r["global_batch"])[rank * mb * accum:][:mb * accum]
+    batch_ids = step_indices(len(train_ids), r["seed"], step, r["global_batch"])
+    ids = train_ids[batch_ids][rank * mb * accum:][:mb * accum]
     torch.manual_seed(int(np.random.SeedSequence((r["seed"], step, rank)).generate_state(1)[0]))  # dropout
     loss_sum, grad_norm = torch.zeros((), device=engine.device), None
     for micro in range(accum):
@@ -297,6 +333,67 @@ def _step(engine, dataset: TokenSequences, r: dict, step: int, rank: int,
         engine.step()  # the optimizer steps after the last micro-batch
         loss_sum += loss.detach()
     return loss_sum / accum, grad_norm
+
+
+def _evaluate(engine, dataset: TokenSequences, held_out: np.ndarray, pairs: list[dict], tok, r: dict, rank: int,
+              world: int) -> dict:
+    """The mean loss per token on the held-out windows and on the real-code solutions, each rank
+    taking its share; None where there is nothing to measure."""
+    model, mb = engine.module, r["micro_batch"]
+    model.eval()
+    sums = torch.zeros(4, dtype=torch.float64, device=engine.device)  # own loss, tokens; real-code NLL, tokens
+    mine = held_out[rank::world]
+    with torch.inference_mode():
+        for i in range(0, len(mine), mb):
+            batch = dataset.get(mine[i:i + mb]).to(engine.device)
+            logits = model(input_ids=batch[:, :-1]).logits
+            sums[0] += F.cross_entropy(logits.flatten(0, 1).float(), batch[:, 1:].flatten(), reduction="sum")
+            sums[1] += batch[:, 1:].numel()
+    rows = solution_likelihood(model, tok, pairs[rank::world], positions=r["seq_len"], desc="validation")
+    sums[2] += sum(row["nll"] for row in rows)
+    sums[3] += sum(row["tokens"] for row in rows)
+    model.train()
+    if world > 1:
+        dist.all_reduce(sums)
+    own, code = (round(float(sums[i] / sums[i + 1]), 4) if sums[i + 1] else None for i in (0, 2))
+    return {"own_loss": own, "realcode_nll": code}
+
+
+def _read_pairs(path: str) -> list[dict]:
+    """Prompt and target of each real-code validation record (HumanEval's format)."""
+    pairs = []
+    for lineno, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        try:
+            record = json.loads(line)
+            pairs.append({"task_id": record["task_id"], "prompt": record["prompt"],
+                          "target": record["canonical_solution"]})
+        except (ValueError, KeyError, TypeError) as e:
+            raise InputError(path, f"line {lineno}: not a record with task_id, prompt and canonical_solution "
+                                   f"({type(e).__name__}: {e})") from None
+    if not pairs:
+        raise InputError(path, "holds no validation records")
+    return pairs
+
+
+def _keep_best(model: PhiForCausalLM, out_dir: Path, step: int) -> None:
+    """The weights of `step`, the best so far, as out_dir/best-stepN; older ones removed."""
+    from safetensors.torch import save_file
+
+    path = out_dir / f"best-step{step:06d}.safetensors"
+    with atomic_path(path) as tmp:
+        save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(tmp))
+    for old in out_dir.glob("best-step*"):
+        if old != path:
+            old.unlink(missing_ok=True)
+
+
+def _load_best(model: PhiForCausalLM, out_dir: Path, step: int) -> None:
+    from safetensors.torch import load_file
+
+    path = out_dir / f"best-step{step:06d}.safetensors"
+    if not path.exists():
+        raise InputError(path, f"the weights of the best evaluation (step {step}) are missing")
+    model.load_state_dict(load_file(path, device=str(next(model.parameters()).device)))
 
 
 def _init_distributed() -> torch.device:
@@ -349,7 +446,8 @@ def _resume(engine, out_dir: Path, tag: str, r: dict) -> dict:
     if changed:
         raise ValueError(f"{out_dir}: the checkpoint was trained with another recipe ({', '.join(changed)} differ); "
                          "use a new out_dir")
-    return {"loss": client["loss"], "wall_s": client["wall_s"]}
+    return {"loss": client["loss"], "wall_s": client["wall_s"], "evaluations": client.get("evaluations", []),
+            "best": client.get("best")}
 
 
 def _latest(out_dir: Path) -> str | None:
@@ -461,6 +559,14 @@ class _Reporter:
                 self.tensorboard.add_scalar(f"train/{key}", value, record["step"])
         self.bar.set_postfix(loss=f"{record['loss']:.4f}", tok_s=f"{record['tokens_per_s']:.4g}",
                              mfu="-" if record["mfu"] is None else f"{record['mfu']:.1%}", refresh=False)
+
+    def evaluation(self, record: dict) -> None:
+        self.file.write(json.dumps(record) + "\n")
+        self.file.flush()
+        for key, value in record.items():
+            if key != "step" and value is not None:
+                self.tensorboard.add_scalar(f"validation/{key}", value, record["step"])
+        log.info("step %d: %s", record["step"], ", ".join(f"{k} {v}" for k, v in record.items() if k != "step"))
 
     def close(self) -> None:
         self.bar.close()
