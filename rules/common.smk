@@ -96,6 +96,14 @@ def corpus_shard_files(directory, suffix="parquet"):
     return [f"{directory}/{s}-{i}.{suffix}" for s, i in CORPUS_SHARDS]
 
 
+# The validation set: the dedup rule holds out a seeded share of the files; the held-out Python files
+# (not StackExchange's posts, prose with code in it) give the prompt/target pairs, which decontam checks.
+VALIDATION_SPLIT = {key: config["validation"][key] for key in ("share", "seed")}
+VALIDATION_CODE_SHARDS = [f"results/corpus/validation/{s}-{i}.parquet" for s, i in CORPUS_SHARDS
+                          if CORPUS_SOURCES[s]["kind"] != "stackexchange"]
+VALIDATION_PAIRS = ["results/validation/realcode.jsonl"] if VALIDATION_SPLIT["share"] else []
+
+
 
 # ---- synth: the part lists, and the prompt vocabularies with the built-in lists filled in ----
 
@@ -152,8 +160,8 @@ DECONTAM_SOURCES = {
 }
 DECONTAM = config["decontam"]
 PAPER_BENCHMARK_NAMES = [b for b in ("humaneval", "mbpp") if b in BENCHMARKS]
-DECONTAM_BENCHMARKS = [f"results/benchmarks/{b}.jsonl" for b in PAPER_BENCHMARK_NAMES + HELDOUT]
-# Exercises are pruned against the paper's benchmarks, never the held-out set, which is only reported.
+DECONTAM_BENCHMARKS = [f"results/benchmarks/{b}.jsonl" for b in PAPER_BENCHMARK_NAMES + HELDOUT] + VALIDATION_PAIRS
+# Exercises are pruned against the paper's benchmarks, never the held-out or validation sets, which are only reported.
 DECONTAM_PRUNE = {**DECONTAM["prune"], "benchmarks": DECONTAM["prune"]["benchmarks"] or PAPER_BENCHMARK_NAMES}
 DECONTAM_TAUS = [str(tau) for tau in DECONTAM["ast"]["taus"]]
 _unknown = [b for b in DECONTAM["prune"]["benchmarks"] if b not in BENCHMARKS]
@@ -258,7 +266,7 @@ def train_recipe(wildcards):
         "schedule_steps": recipe["schedule_steps"] or recipe["steps"],
         "size": SIZES[recipe["size"]],
         **{k: train[k] for k in ("seq_len", "micro_batch", "precision", "zero_stage", "attention", "compile", "dropout",
-                                 "grad_clip", "seed", "checkpoint_every", "log_every")},
+                                 "grad_clip", "seed", "checkpoint_every", "log_every", "eval_every", "eval_sequences")},
     }
 
 
@@ -274,7 +282,8 @@ def train_resources():
 
 def train_inputs(wildcards):
     recipe = MODELS[wildcards.model]
-    inputs = {"data": token_index_files(recipe["dataset"]), "tokenizer": "results/tokenizer"}
+    inputs = {"data": token_index_files(recipe["dataset"]), "tokenizer": "results/tokenizer",
+              **({"validation": VALIDATION_PAIRS[0]} if VALIDATION_PAIRS and config["train"]["eval_every"] else {})}
     if recipe["init"] is not None:
         inputs["init"] = f"results/checkpoints/{recipe['init']}"
     return inputs

@@ -1,5 +1,6 @@
 # The corpus stage: read every source into shards, filter, then deduplicate across all shards
-# (exact + MinHash-LSH): signatures per shard, one global clustering, a filter per shard.
+# (exact + MinHash-LSH): signatures per shard, one global clustering, a filter per shard that also
+# holds out the validation set (validation.share of the files), which no training data ever sees.
 
 
 rule corpus_read:
@@ -59,7 +60,10 @@ rule corpus_dedup:
         duplicates="results/corpus/dedup/duplicates.parquet",
     output:
         shard="results/corpus/dedup/{source}-{shard}.parquet",
+        validation="results/corpus/validation/{source}-{shard}.parquet",
         stats="results/corpus/dedup/{source}-{shard}.stats.json",
+    params:
+        validation=VALIDATION_SPLIT,
     log:
         "logs/corpus/dedup/{source}-{shard}.log",
     conda:
@@ -81,3 +85,20 @@ rule corpus_stats:
         "../envs/corpus.yaml"
     script:
         "../scripts/corpus_stats.py"
+
+
+rule corpus_validation:
+    input:
+        VALIDATION_CODE_SHARDS,
+    output:
+        pairs="results/validation/realcode.jsonl",
+        stats=report("results/validation/realcode.stats.json", category="Corpus", labels={"file": "validation pairs"}),
+    params:
+        max_pairs=config["validation"]["max_pairs"],
+        seed=config["validation"]["seed"],
+    log:
+        "logs/corpus/validation.log",
+    conda:
+        "../envs/corpus.yaml"
+    script:
+        "../scripts/corpus_validation.py"

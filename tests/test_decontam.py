@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from decontam_cases import BASE, CLEAN, RENAMED, REFORMATTED, REWORDED, WHILE_LOOP
-from phi1repro.benchmarks import prepare_benchmark
+from phi1repro.benchmarks import prepare_benchmark, read_benchmark
 from phi1repro.decontam.items import item_features, problems_of, python_blocks
 from phi1repro.decontam.match import DecontamConfig, decontaminate
 from phi1repro.decontam.report import decontam_report, prune_exercises
@@ -220,29 +220,58 @@ def test_real_mbpp_test_split_has_500_problems_and_finds_a_planted_copy(tmp_path
     assert any(r["task_id"] == "11" and r["ast"] == 1.0 for r in rows)
 
 
+def reports_without_and_with(tmp_path, matched, benchmarks, name, problems_file):
+    """The report on the paper's benchmarks, and with `name` (HumanEval's problems again, matched as the
+    paper's are) added: the two report dicts and markdowns."""
+    rows, stats = matched
+    settings = {"ngram": {"n": 13, "threshold": 0.5}, "embedding": {"threshold": 0.5}, "taus": [0.95, 0.8],
+                "prune": {"measures": ["ast"], "benchmarks": ["humaneval"]}, "mbpp_splits": ["test"]}
+    reports, markdowns = [], []
+    for label, extra in (("paper", []), (name, [{**r, "benchmark": name} for r in rows if r["benchmark"] == "humaneval"])):
+        matches, stats_path = tmp_path / f"{label}.parquet", tmp_path / f"{label}.stats.json"
+        pq.write_table(pa.Table.from_pylist(rows + extra), matches)
+        stats_path.write_text(json.dumps(stats))
+        reports.append(decontam_report([str(matches)], [str(stats_path)],
+                                       [*benchmarks, *[str(problems_file)] * bool(extra)], settings,
+                                       str(tmp_path / f"{label}.json"), str(tmp_path / f"{label}.md"),
+                                       str(tmp_path / f"{label}.png")))
+        markdowns.append((tmp_path / f"{label}.md").read_text())
+    return (*reports, *markdowns)
+
+
 def test_the_held_out_benchmark_is_reported_on_its_own(tmp_path, matched, benchmarks):
     """The demo's held-out problems (here HumanEval's again, under the name heldout) get their own section;
     the flagged counts, closest-items table and pruning stay the paper's benchmarks'."""
-    rows, stats = matched
     heldout = tmp_path / "heldout.jsonl"
     heldout.write_text(Path(benchmarks[0]).read_text())
-    settings = {"ngram": {"n": 13, "threshold": 0.5}, "embedding": {"threshold": 0.5}, "taus": [0.95, 0.8],
-                "prune": {"measures": ["ast"], "benchmarks": ["humaneval"]}, "mbpp_splits": ["test"]}
-    reports = {}
-    for name, extra in (("paper", []), ("with_heldout", [{**r, "benchmark": "heldout"} for r in rows
-                                                          if r["benchmark"] == "humaneval"])):
-        matches, stats_path = tmp_path / f"{name}.parquet", tmp_path / f"{name}.stats.json"
-        pq.write_table(pa.Table.from_pylist(rows + extra), matches)
-        stats_path.write_text(json.dumps(stats))
-        reports[name] = decontam_report([str(matches)], [str(stats_path)], [*benchmarks, *[str(heldout)] * bool(extra)],
-                                        settings, str(tmp_path / f"{name}.json"), str(tmp_path / f"{name}.md"),
-                                        str(tmp_path / f"{name}.png"))
-    paper, both = reports["paper"], reports["with_heldout"]
+    paper, both, _, markdown = reports_without_and_with(tmp_path, matched, benchmarks, "heldout", heldout)
     assert both["datasets"] == paper["datasets"] and both["pruning"] == paper["pruning"]
     assert both["problems_compared"] == {"humaneval": 164, "mbpp": 2, "heldout": 164}
     flagged = sum(p["flagged_pairs"].get("exercises", 0) > 0 for p in paper["problems"]["humaneval"].values())
     assert both["heldout"]["flagged_problems"] == {"exercises": flagged} and flagged >= 1
     assert both["heldout"]["ast_match_1"] >= 1
-    markdown = (tmp_path / "with_heldout.md").read_text()
     assert "| Heldout" not in markdown and "## The demo's held-out exercises" in markdown
     assert "heldout" not in paper
+
+
+def test_the_validation_set_is_reported_on_its_own(tmp_path, matched, benchmarks):
+    """The validation set of real code (here HumanEval's problems again, with test "" as the corpus stage
+    writes them, under the name realcode) gets its own section, with the problems flagged by each measure;
+    every other section is the report without it."""
+    realcode = tmp_path / "realcode.jsonl"
+    realcode.write_text("".join(json.dumps({**p, "test": ""}) + "\n" for p in read_benchmark(benchmarks[0])))
+    assert [p.code for p in problems_of(realcode)] == [p.code for p in problems_of(benchmarks[0])]
+    paper, both, paper_markdown, markdown = reports_without_and_with(tmp_path, matched, benchmarks, "realcode",
+                                                                     realcode)
+    per_problem = ("problems_compared", "problems")
+    assert {k: v for k, v in both.items() if k not in ("realcode", *per_problem)} == {
+        k: v for k, v in paper.items() if k not in per_problem}
+    assert both["problems"]["humaneval"] == paper["problems"]["humaneval"]
+    assert both["problems_compared"] == {"humaneval": 164, "mbpp": 2, "realcode": 164}
+    rows = [r for r in matched[0] if r["benchmark"] == "humaneval"]
+    by_measure = {m: len({r["task_id"] for r in rows if m in r["flagged_by"]}) for m in ("ast", "embedding", "ngram")}
+    assert both["realcode"]["flagged_problems_by_measure"] == {"exercises": by_measure}
+    assert by_measure["ast"] >= 1 and by_measure["ngram"] >= 1
+    assert both["realcode"]["flagged_problems"]["exercises"] >= max(by_measure.values())
+    assert markdown.startswith(paper_markdown) and "## The validation set of real code" in markdown
+    assert f"| exercises | {both['realcode']['flagged_problems']['exercises']} | {by_measure['ngram']} |" in markdown

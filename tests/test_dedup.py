@@ -15,6 +15,7 @@ from phi1repro.corpus.stages import cluster_shards, dedup_shard, sign_shard
 from phi1repro.io import JsonlZstWriter, read_parquet
 
 DEDUP = {"ngram": 5, "num_perm": 256, "threshold": 0.7, "seed": 42}
+NO_VALIDATION = {"share": 0.0, "seed": 0}
 BASE = inspect.getsource(textwrap)
 
 
@@ -119,8 +120,8 @@ def test_dedup_across_shards(tmp_path):
     kept = {}
     for name, texts in shards.items():
         out = tmp_path / f"{name}.parquet"
-        dedup_shard(str(tmp_path / f"{name}.jsonl.zst"), str(tmp_path / "dups.parquet"), name, str(out),
-                    str(tmp_path / f"{name}.stats.json"))
+        dedup_shard(str(tmp_path / f"{name}.jsonl.zst"), str(tmp_path / "dups.parquet"), name, NO_VALIDATION,
+                    str(out), str(tmp_path / f"{name}.validation.parquet"), str(tmp_path / f"{name}.stats.json"))
         kept[name] = read_parquet(out).column("text").to_pylist()
     assert kept["a-00000"] == [BASE, distinct[0], distinct[1]]  # the first member in corpus order stays
     assert kept["b-00000"] == [distinct[2]]

@@ -85,7 +85,7 @@ def test_corpus_stage_runs_end_to_end(tmp_path, corpus):
     # 4 local files (one not UTF-8, one empty), 3 Stack rows, 1 StackOverflow question.
     assert stats["records_in"] == 8
     assert stats["dropped"] == {"empty": 1, "exact_duplicate": 1, "near_duplicate": 1, "non_utf8": 1}
-    assert stats["records_out"] == 4
+    assert stats["records_out"] == 4 and stats["records_held_out"] == 0  # validation.share 0.02 draws none of the 4
     texts = [
         t
         for f in sorted((tmp_path / "results/corpus/dedup").glob("*-*.parquet"))
@@ -117,7 +117,7 @@ def test_demo_dry_run_lists_every_job(tmp_path):
     assert run.returncode == 0, run.stderr
     assert job_counts(run.stdout) == {
         "all": 1, "corpus_read": 4, "corpus_minhash": 4, "corpus_clusters": 1, "corpus_dedup": 4, "corpus_stats": 1,
-        "annotate_sample": 1, "annotate_labels": 1, "quality_embed": 4, "quality_embed_sample": 1,
+        "corpus_validation": 1, "annotate_sample": 1, "annotate_labels": 1, "quality_embed": 4, "quality_embed_sample": 1,
         "quality_classifier": 1, "quality_score": 4, "quality_threshold": 1, "quality_filter": 4,
         "quality_filter_stats": 1, "synth_textbooks": 4, "synth_exercises": 4, "synth_stats": 1, "synth_diversity": 1,
         "benchmarks_prepare": 2, "benchmarks_heldout": 1, "decontam_match": 12, "decontam_prune": 4, "decontam_report": 1,
@@ -136,7 +136,7 @@ def test_demo_runs_offline(demo_run):
     assert metrics["n_train"] + metrics["n_test"] == 200
     assert all((workdir / "results/quality/plots" / p).exists() for p in ("roc.png", "retained_tokens.png"))
     kept = json.loads((workdir / "results/filtered/stats.json").read_text())
-    assert 0 < kept["tokens_out"] < kept["tokens_in"] and kept["files_in"] == 539
+    assert 0 < kept["tokens_out"] < kept["tokens_in"] and kept["files_in"] == 499  # 539 less 40 held out for validation
 
     synthetic = json.loads((workdir / "results/synthetic/stats.json").read_text())
     assert synthetic["textbooks"]["tokens"] >= 160_000 and synthetic["textbooks"]["failures"] == {}
@@ -149,7 +149,9 @@ def test_demo_runs_offline(demo_run):
     report = json.loads((workdir / "results/decontam/report.json").read_text())
     heldout = json.loads((workdir / "results/benchmarks/heldout.stats.json").read_text())
     assert heldout["requested"] == demo["synth"]["heldout"]["count"] and heldout["problems"] >= 150
-    assert report["problems_compared"] == {"humaneval": 164, "heldout": heldout["problems"]}
+    realcode = json.loads((workdir / "results/validation/realcode.stats.json").read_text())
+    assert realcode["files"] == 40 and realcode["pairs"] >= 200 and report["realcode"]["problems"] == realcode["pairs"]
+    assert report["problems_compared"] == {"humaneval": 164, "heldout": heldout["problems"], "realcode": realcode["pairs"]}
     assert report["datasets"]["exercises"]["items"] == synthetic["exercises"]["valid"]
     assert report["datasets"]["code"]["items"] == kept["files_out"] and not report["datasets"]["code"]["embedding"]
     for tau in ("0.95", "0.9", "0.85", "0.8"):

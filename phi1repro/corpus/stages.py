@@ -1,4 +1,5 @@
-"""The corpus stage's steps, one function per Snakemake rule: read, sign, cluster, dedup, summarise.
+"""The corpus stage's steps, one function per Snakemake rule: read, sign, cluster, dedup (holding out
+the validation set), summarise, and the validation set's prompt/target pairs.
 
 Each step streams its input, writes its outputs atomically and returns (and writes) a stats
 dict: records in and out, dropped by reason, throughput.
@@ -6,6 +7,7 @@ dict: records in and out, dropped by reason, throughput.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections import Counter
@@ -14,13 +16,15 @@ from collections.abc import Iterable, Iterator
 import pyarrow as pa
 
 from ..errors import InputError
-from ..io import JsonlZstWriter, ParquetWriter, iter_jsonl_zst, read_json, read_parquet, write_json
+from ..io import (JsonlZstWriter, ParquetWriter, atomic_path, iter_jsonl_zst, open_parquet, read_json, read_parquet,
+                  write_json)
 from ..progress import progress
 from . import records as rec
 from .dedup import DUPLICATES_SCHEMA, DedupConfig, drop_duplicates, find_duplicates, signature_table
 from .filters import FilterConfig, apply_filters
 from .readers import read_local, read_the_stack
 from .stackexchange import read_stackexchange
+from .validation import file_pairs, is_held_out, sample_problems
 
 log = logging.getLogger(__name__)
 
@@ -49,10 +53,13 @@ class _Tally:
         self.records = 0
         self.bytes = 0
 
+    def add(self, record: dict) -> None:
+        self.records += 1
+        self.bytes += record["n_bytes"]
+
     def __call__(self, records: Iterable[dict]) -> Iterator[dict]:
         for r in records:
-            self.records += 1
-            self.bytes += r["n_bytes"]
+            self.add(r)
             yield r
 
 
@@ -128,20 +135,24 @@ def cluster_shards(signatures: list[str], dedup: dict, out: str, stats_out: str)
     return stats
 
 
-def dedup_shard(raw: str, duplicates: str, shard: str, out: str, stats_out: str) -> dict:
-    """Write one shard without the duplicates that `cluster_shards` marked, as parquet."""
+def dedup_shard(raw: str, duplicates: str, shard: str, validation: dict, out: str, validation_out: str,
+                stats_out: str) -> dict:
+    """Write one shard without the duplicates that `cluster_shards` marked, as parquet: the records
+    `validation` (share, seed) holds out to `validation_out`, the others to `out`."""
     start = time.perf_counter()
     marked = read_parquet(duplicates, filters=[("shard", "==", shard), ("keep", "==", False)],
                           columns=["row", "reason"])
     rows_to_drop = dict(zip(marked.column("row").to_pylist(), marked.column("reason").to_pylist()))
-    dropped, read, kept = Counter(), _Tally(), _Tally()
-    with ParquetWriter(out, rec.SCHEMA) as writer:
-        for record in progress(kept(drop_duplicates(read(iter_jsonl_zst(raw)), rows_to_drop, dropped)),
+    dropped, read, kept, held_out = Counter(), _Tally(), _Tally(), _Tally()
+    with ParquetWriter(out, rec.SCHEMA) as writer, ParquetWriter(validation_out, rec.SCHEMA) as validation_writer:
+        for record in progress(drop_duplicates(read(iter_jsonl_zst(raw)), rows_to_drop, dropped),
                                desc=f"dedup {shard}"):
-            writer.write(record)
+            held = is_held_out(record["id"], **validation)
+            (validation_writer if held else writer).write(record)
+            (held_out if held else kept).add(record)
     stats = {"shard": shard, "records_in": read.records, "records_out": kept.records, "bytes_in": read.bytes,
-             "bytes_out": kept.bytes, "dropped": dict(sorted(dropped.items())),
-             **_throughput(start, read.records, read.bytes)}
+             "bytes_out": kept.bytes, "records_held_out": held_out.records, "bytes_held_out": held_out.bytes,
+             "dropped": dict(sorted(dropped.items())), **_throughput(start, read.records, read.bytes)}
     write_json(stats_out, stats)
     return stats
 
@@ -156,13 +167,14 @@ def summarise(read_stats: list[str], cluster_stats: str, dedup_stats: list[str],
         totals = by_source.setdefault(s["source"], Counter())
         d = dedup[f"{s['source']}-{s['shard']:05d}"]
         totals.update(records_in=s["records_in"], records_filtered=s["records_out"], records_out=d["records_out"],
-                      bytes_in=s["bytes_in"], bytes_out=d["bytes_out"], shards=1)
+                      records_held_out=d["records_held_out"], bytes_in=s["bytes_in"], bytes_out=d["bytes_out"], shards=1)
         dropped.update(s["dropped"])
         dropped.update(d["dropped"])
     total = sum(by_source.values(), Counter())
     stats = {
         "records_in": total["records_in"],
         "records_out": total["records_out"],
+        "records_held_out": total["records_held_out"],
         "bytes_in": total["bytes_in"],
         "bytes_out": total["bytes_out"],
         "dropped": dict(sorted(dropped.items())),
@@ -171,4 +183,32 @@ def summarise(read_stats: list[str], cluster_stats: str, dedup_stats: list[str],
         "skipped_inputs": [x for s in read for x in s["skipped_inputs"]],
     }
     write_json(out, stats)
+    return stats
+
+
+def validation_pairs(shards: list[str], max_pairs: int, seed: int, out: str, stats_out: str) -> dict:
+    """The held-out files' documented functions as HumanEval problems (JSON lines), at most `max_pairs`."""
+    counts, skipped = Counter(), Counter()
+
+    def candidates():
+        for path in progress(shards, desc="validation pairs", unit="shard"):
+            with open_parquet(path, ["id", "origin", "text"]) as parquet:
+                for batch in parquet.iter_batches(batch_size=1024, columns=["id", "origin", "text"]):
+                    for record in batch.to_pylist():
+                        for pair in file_pairs(record["text"], counts, skipped):
+                            counts["pairs_found"] += 1
+                            yield record["id"], record["origin"], pair
+
+    problems = sample_problems(candidates(), max_pairs, seed)
+    skipped["sampled_out"] = counts["pairs_found"] - len(problems)
+    with atomic_path(out) as tmp, open(tmp, "w", encoding="utf-8") as f:
+        for problem in problems:
+            f.write(json.dumps(problem, ensure_ascii=False) + "\n")
+    stats = {"shards": len(shards), **{k: counts[k] for k in ("files", "unparseable_files", "functions", "methods",
+                                                             "pairs_found")},
+             "pairs": len(problems), "skipped": dict(sorted(skipped.items())), "max_pairs": max_pairs, "seed": seed}
+    write_json(stats_out, stats)
+    log.info("%d files (%d do not parse), %d functions and %d methods: %d pairs found, %d kept; skipped %s",
+             stats["files"], stats["unparseable_files"], stats["functions"], stats["methods"], stats["pairs_found"],
+             stats["pairs"], stats["skipped"])
     return stats

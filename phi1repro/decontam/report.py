@@ -5,9 +5,9 @@ An exercise is pruned at tau when one of its pairs with a pruning benchmark has 
 A HumanEval problem is "similar" at tau when some exercise has AST match rate >= tau with it
 (the split of phi-1's Table 3), "non-similar" otherwise.
 
-The demo's held-out exercises (benchmark `heldout`, synth/heldout.py) are compared like the paper's
-benchmarks but reported on their own: the flagged counts, the closest-items table and pruning are
-the paper's benchmarks' alone.
+The demo's held-out exercises (benchmark `heldout`, synth/heldout.py) and the validation set of real
+code (benchmark `realcode`, corpus/validation.py) are compared like the paper's benchmarks but reported
+on their own: the flagged counts, the closest-items table and pruning are the paper's benchmarks' alone.
 """
 
 from __future__ import annotations
@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 
 MEASURES = ("ast", "embedding", "ngram")
 HELDOUT = "heldout"
+REALCODE = "realcode"
+REPORTED_APART = (HELDOUT, REALCODE)
 
 
 def read_matches(paths: Iterable[str | Path]) -> list[dict]:
@@ -100,7 +102,7 @@ def decontam_report(matches: list[str], stats: list[str], benchmarks: list[str],
     """The report: per dataset what was compared and flagged, per tau what pruning removes and
     HumanEval's similar / non-similar split, per problem its closest training items."""
     every_row = read_matches(matches)
-    rows = [r for r in every_row if r["benchmark"] != HELDOUT]
+    rows = [r for r in every_row if r["benchmark"] not in REPORTED_APART]
     problems: list[Problem] = [p for path in benchmarks for p in problems_of(path, settings["mbpp_splits"])]
     taus = sorted(settings["taus"], reverse=True)
     measures, prune_benchmarks = settings["prune"]["measures"], settings["prune"]["benchmarks"]
@@ -159,8 +161,10 @@ def decontam_report(matches: list[str], stats: list[str], benchmarks: list[str],
         "humaneval_subsets": subsets,
         "problems": per_problem,
     }
-    if HELDOUT in per_problem:
-        report[HELDOUT] = _heldout_summary(per_problem[HELDOUT], list(datasets))
+    for name in REPORTED_APART:
+        if name in per_problem:
+            report[name] = _apart_summary(per_problem[name], [r for r in every_row if r["benchmark"] == name],
+                                          list(datasets))
     write_json(out_json, report)
     with atomic_path(out_md) as tmp:
         tmp.write_text(_markdown(report, taus))
@@ -168,9 +172,10 @@ def decontam_report(matches: list[str], stats: list[str], benchmarks: list[str],
     return report
 
 
-def _heldout_summary(problems: dict[str, dict], datasets: list[str]) -> dict:
-    """How close the held-out problems come to the training data: per dataset, the problems with a flagged
-    pair; per measure, the median of each problem's closest score, and the problems at AST match rate 1."""
+def _apart_summary(problems: dict[str, dict], rows: list[dict], datasets: list[str]) -> dict:
+    """How close a benchmark reported apart comes to the training data: per dataset, the problems with a
+    flagged pair, by any measure and by each; per measure, the median of each problem's closest score, and
+    the problems at AST match rate 1. `rows` are the benchmark's match rows."""
     def median(values: list[float]) -> float | None:
         values = sorted(values)
         return round((values[(len(values) - 1) // 2] + values[len(values) // 2]) / 2, 4) if values else None
@@ -178,6 +183,9 @@ def _heldout_summary(problems: dict[str, dict], datasets: list[str]) -> dict:
     closest = [p["closest"] for p in problems.values()]
     return {"problems": len(problems),
             "flagged_problems": {d: sum(p["flagged_pairs"].get(d, 0) > 0 for p in problems.values()) for d in datasets},
+            "flagged_problems_by_measure": {d: {m: len({r["task_id"] for r in rows if r["dataset"] == d
+                                                        and m in r["flagged_by"]}) for m in MEASURES}
+                                            for d in datasets},
             "closest_median": {m: median([c[m]["score"] for c in closest if m in c]) for m in MEASURES},
             "ast_match_1": sum(c.get("ast", {}).get("score") == 1.0 for c in closest)}
 
@@ -214,7 +222,7 @@ def _markdown(report: dict, taus: list[float]) -> str:
                      f"| {len(h['non_similar'])} |")
     lines += ["", "## Problems with the closest training items (top 20 by AST match rate)", "",
               "| problem | AST | item | n-gram | item | embedding | item |", "|---|---:|---|---:|---|---:|---|"]
-    ranked = sorted(((b, t, v["closest"]) for b, probs in report["problems"].items() if b != HELDOUT
+    ranked = sorted(((b, t, v["closest"]) for b, probs in report["problems"].items() if b not in REPORTED_APART
                      for t, v in probs.items()),
                     key=lambda x: -(x[2].get("ast", {}).get("score") or 0))
     for _, task_id, c in ranked[:20]:
@@ -225,16 +233,32 @@ def _markdown(report: dict, taus: list[float]) -> str:
         lines.append(f"| {task_id} | " + " | ".join(cells) + " |")
     if HELDOUT in report:
         h = report[HELDOUT]
-        median = h["closest_median"]
-        lines += ["", "## The demo's held-out exercises (reported, never pruned for)", "",
-                  f"{h['problems']} problems, written for function names no training exercise has. "
-                  f"{h['ast_match_1']} have a training item with AST match rate 1 (the same syntax tree up to names "
-                  "and values: tasks of the kinds training shows). Median closest item: AST match rate "
-                  f"{_fmt(median['ast'])}, {s['ngram']['n']}-gram overlap {_fmt(median['ngram'])}, embedding distance "
-                  f"{_fmt(median['embedding'])}.", "",
-                  "| dataset | held-out problems with a flagged pair |", "|---|---:|"]
+        lines += _apart_heading(h, s, "The demo's held-out exercises", (
+            f"{h['problems']} problems, written for function names no training exercise has. {h['ast_match_1']} have "
+            "a training item with AST match rate 1 (the same syntax tree up to names and values: tasks of the kinds "
+            "training shows)."))
+        lines += ["| dataset | held-out problems with a flagged pair |", "|---|---:|"]
         lines += [f"| {d} | {n} |" for d, n in h["flagged_problems"].items()]
+    if REALCODE in report:
+        h = report[REALCODE]
+        lines += _apart_heading(h, s, "The validation set of real code", (
+            f"{h['problems']} documented functions of the corpus files held out of every training dataset "
+            f"(validation.share): real code no teacher wrote. {h['ast_match_1']} have a training item with AST match "
+            "rate 1."))
+        lines += ["| dataset | problems with a flagged pair | by n-gram | by embedding | by AST |", "|---|---:|---:|---:|---:|"]
+        for d, n in h["flagged_problems"].items():
+            m = h["flagged_problems_by_measure"][d]
+            emb = m["embedding"] if report["datasets"][d]["embedding"] else "off"
+            lines.append(f"| {d} | {n} | {m['ngram']} | {emb} | {m['ast']} |")
     return "\n".join(lines) + "\n"
+
+
+def _apart_heading(summary: dict, settings: dict, title: str, intro: str) -> list[str]:
+    """The heading and first paragraph of a benchmark reported apart: `intro`, then its median closest item."""
+    median = summary["closest_median"]
+    return ["", f"## {title} (reported, never pruned for)", "",
+            f"{intro} Median closest item: AST match rate {_fmt(median['ast'])}, {settings['ngram']['n']}-gram overlap "
+            f"{_fmt(median['ngram'])}, embedding distance {_fmt(median['embedding'])}.", ""]
 
 
 def _plot(report: dict, rows: list[dict], taus: list[float], path: str) -> None:
