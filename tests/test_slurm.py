@@ -240,7 +240,7 @@ def test_killed_jobs_lose_only_their_own_work(cluster, demo_run, tmp_path):
 
     def cached_answers():
         try:
-            with contextlib.closing(sqlite3.connect(next((workdir / ".cache").glob("teacher-offline-*.sqlite")))) as db:
+            with contextlib.closing(sqlite3.connect(next((workdir / ".cache").glob("teacher-offline.sqlite")))) as db:
                 return db.execute("SELECT count(*) FROM responses").fetchone()[0]
         except (StopIteration, sqlite3.Error):
             return 0

@@ -125,8 +125,9 @@ def test_the_offline_teachers_version_is_of_its_code_and_data_files(tmp_path):
     copy = tmp_path / "offline_teacher"
     shutil.copytree(PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
     assert version(copy) == version()
-    (copy / "__pycache__").mkdir(exist_ok=True)
-    (copy / "__pycache__" / "x.pyc").write_bytes(b"compiled")
+    for litter in ("__pycache__/x.pyc", ".ruff_cache/0.1/x", "data/.swp"):  # what tools leave beside the files
+        (copy / litter).parent.mkdir(parents=True, exist_ok=True)
+        (copy / litter).write_bytes(b"litter")
     assert version(copy) == version()
     for path in (copy / "rubric.py", sorted(copy.rglob("*.json"))[0]):
         before = version(copy)

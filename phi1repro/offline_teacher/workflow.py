@@ -15,14 +15,18 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).parent
 ANSWER_SETTINGS = ("answer_style", "response_formats", "seed")
+SOURCE_SUFFIXES = (".py", ".json", ".toml")
 FAULT_FLAGS = {"latency_ms": "--latency-ms", "rate_429": "--rate-429", "rate_500": "--rate-500",
                "rate_drop": "--rate-drop", "rate_malformed": "--rate-malformed"}
 
 
 def version(package: Path = PACKAGE) -> str:
-    """sha256 (12 hex digits) over the names and bytes of the package's code and data files."""
+    """sha256 (12 hex digits) over the names and bytes of the package's code and data files (not caches
+    or anything else a tool leaves beside them)."""
     digest = hashlib.sha256()
-    for path in sorted(p for p in package.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+    files = (p for p in package.rglob("*") if p.suffix in SOURCE_SUFFIXES and p.is_file()
+             and not any(part.startswith((".", "__pycache__")) for part in p.relative_to(package).parts))
+    for path in sorted(files):
         digest.update(f"{path.relative_to(package).as_posix()}\0".encode() + path.read_bytes())
     return digest.hexdigest()[:12]
 

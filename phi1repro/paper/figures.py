@@ -49,7 +49,7 @@ def figure_2_1_data(groups: list[dict], models: dict[str, Model], scores: dict[s
 PANELS = {  # panel -> (benchmark, y label)
     "humaneval": ("humaneval", "HumanEval pass@1 (%)"),
     "humaneval_nll": ("humaneval", "HumanEval solutions' NLL\n(nats per token, lower is better)"),
-    "heldout": ("heldout", "Held-out exercises pass@1 (%)\n(the demo's signal, not a paper benchmark)"),
+    "heldout": ("heldout", "Held-out exercises pass@1 (%)\n(whether the exercises' format was learned)"),
 }
 
 

@@ -69,11 +69,12 @@ def table_1(models: dict[str, Model], scores: dict[str, dict[str, Score]], scale
              "dataset's size, seen about 8 times (the paper's).",
              "HumanEval solution NLL: the canonical solutions' negative log-likelihood given the prompts, nats per "
              "token (lower is better), with its 95% interval; real-code validation NLL: the same on functions of "
-             "held-out corpus files no teacher wrote, at the exported step. Tokenizers differ between rows of "
-             "other runs: compare bits per byte there (the results' solution_likelihood)."]
+             "held-out corpus files no teacher wrote, at the exported step. The models of a run share a tokenizer; "
+             "across tokenizers compare bits per byte (solution_likelihood in the results)."]
     if "heldout" in benchmarks:
-        notes.append("Held-out exercises: the demo's signal, not a benchmark of the paper: CodeExercises the teacher "
-                     "wrote for function names no model trained on, scored like HumanEval (phi1repro/synth/heldout.py).")
+        notes.append("Held-out exercises: whether a model learned the exercises' format, not a benchmark of the paper: "
+                     "CodeExercises the teacher wrote for function names no model trained on, scored like HumanEval "
+                     "(phi1repro/synth/heldout.py).")
     return Table(f"Table 1 ({scale}): our models beside the paper's",
                  ["Model", "Size", "Training tokens", "HumanEval pass@1 (%)", "MBPP pass@1 (%)",
                   "HumanEval solution NLL", "Real-code validation NLL",

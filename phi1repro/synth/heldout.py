@@ -13,9 +13,10 @@ An exercise whose examples cannot all be asserts (an output that is not a Python
 examples check no value (only that a function that changes its argument returns None), is left out
 and counted.
 
-It is the demo's signal, not one of the paper's benchmarks: its problems come from the teacher that
-wrote CodeExercises, so it measures generalisation to new names, domains and values for tasks of
-familiar kinds, which a model of a few million parameters learns in minutes on a CPU.
+It is not one of the paper's benchmarks, nor a measure of coding skill: its problems come from the
+teacher that wrote CodeExercises, with the same syntax trees up to names, so it measures whether a model
+learned the exercises' format (new names, domains and values for tasks of familiar kinds). Recipes are
+chosen on the real-code validation set instead (results/validation/realcode.jsonl).
 """
 
 from __future__ import annotations
