@@ -51,10 +51,7 @@ def pass_at_k(n: int, c: int, k: int) -> float:
 
 def bootstrap_interval(values: np.ndarray, seed: int = 0, level: float = 0.95) -> list[float]:
     """Percentile bootstrap interval of the mean of per-problem values."""
-    rng = np.random.default_rng(seed)
-    means = values[rng.integers(0, len(values), (BOOTSTRAP_RESAMPLES, len(values)))].mean(axis=1)
-    tail = (1 - level) / 2
-    return [float(np.quantile(means, tail)), float(np.quantile(means, 1 - tail))]
+    return bootstrap_ratio_interval(values, np.ones(len(values)), seed, level)
 
 
 def bootstrap_ratio_interval(numerators: np.ndarray, denominators: np.ndarray, seed: int = 0,

@@ -11,6 +11,8 @@ from pathlib import Path
 from ..errors import InputError
 from ..io import read_json
 
+MISSING = "–"
+
 
 @dataclass(frozen=True)
 class Score:
@@ -37,9 +39,6 @@ class Model:
     parameters: int
     tokens_seen: int  # in its own training and in that of every model it was initialised from
     validation_nll: float | None = None  # on real code no teacher wrote, at the exported step (nats per token)
-
-
-MISSING = "–"
 
 
 def read_model(name: str, chain: list[str]) -> Model:
