@@ -114,5 +114,7 @@ def served(serve: dict, log_path: str | Path) -> Iterator[str]:
             if server.died or server.process.poll() is not None:
                 raise server.failure(f"exited with code {server.process.returncode} during the stage") from e
             raise
+        if server.died or server.process.poll() is not None:  # the stage ended before the watcher's interrupt
+            raise server.failure(f"exited with code {server.process.returncode} during the stage")
     finally:
         server.stop()
