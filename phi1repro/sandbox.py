@@ -69,11 +69,12 @@ import tempfile
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from threading import Lock
 
 from phi1repro.progress import progress
+from phi1repro.sandbox_zygote import to_plain
 
 log = logging.getLogger(__name__)
 
@@ -112,13 +113,29 @@ class Judged:
     """A program judged by `tests` that run in a trusted process beside it (see the module docstring).
     The tests call the program's `functions` by name, after `context` (trusted code they need, such
     as HumanEval's helper functions) has run beside them; `references` name objects that the end of
-    the program builds and the tests pass to its functions by name."""
+    the program builds and the tests pass to its functions by name.
+
+    Tests that check outputs against data (EvalPlus's inputs and expected outputs) read `data` as
+    DATA and call `call_each(function, inputs, time_limits)`: the inputs go to the program in one
+    message, the results come back one by one, each within its time limit (times `time_scale`),
+    timed by the judge. `limits` replace the sandbox's for this program, for tests whose length
+    depends on their data; `record(value)` in the tests returns plain data with the verdict
+    (`Outcome.results`)."""
 
     program: str
     tests: str
     functions: tuple[str, ...]
     context: str = ""
     references: tuple[str, ...] = ()
+    data: object = None
+    limits: Limits | None = None
+    time_scale: float = 1.0
+
+    def slower(self, factor: float) -> Judged:
+        """The same program with `factor` times the wall time, for the program and for each call
+        (its own limits' CPU time unchanged)."""
+        limits = self.limits and replace(self.limits, timeout_s=self.limits.timeout_s * factor)
+        return replace(self, limits=limits, time_scale=self.time_scale * factor)
 
 
 @dataclass(frozen=True)
@@ -141,6 +158,7 @@ class Outcome:
     stdout: str = ""
     stderr: str = ""
     seconds: float = 0.0  # wall time of the program's run
+    results: list | None = None  # judged: what the tests recorded, in order
 
     @property
     def passed(self) -> bool:
@@ -229,14 +247,17 @@ class Sandbox:
 
     def _execute(self, worker: _Zygote, program: str | Judged) -> Outcome:
         start = time.monotonic()
+        limits = self._limits
         if isinstance(program, Judged):
             judge = {"tests": program.tests, "functions": list(program.functions), "context": program.context,
-                     "references": list(program.references)}
-            request = {"program": program.program, "judge": judge, "limits": self._limits}
+                     "references": list(program.references), "data": to_plain(program.data),
+                     "time_scale": program.time_scale}
+            limits = asdict(program.limits) if program.limits else limits
+            request = {"program": program.program, "judge": judge, "limits": limits}
         else:
-            request = {"program": program, "limits": self._limits}
+            request = {"program": program, "limits": limits}
         try:
-            answer = worker.ask(request, timeout_s=self.limits.timeout_s + ANSWER_GRACE_S)
+            answer = worker.ask(request, timeout_s=limits["timeout_s"] + ANSWER_GRACE_S)
         except _WorkerLost as lost:
             log.warning("%s; restarting it", lost)
             worker.restart()
@@ -303,7 +324,7 @@ class _Zygote:
         return json.loads(self._read(size, deadline))
 
     def _read(self, size: int, deadline: float) -> bytes:
-        fd, data = self.process.stdout.fileno(), b""
+        fd, data = self.process.stdout.fileno(), bytearray()
         while len(data) < size:
             if not self._answers.poll(max(0.0, deadline - time.monotonic()) * 1000):
                 self.process.kill()

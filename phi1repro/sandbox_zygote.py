@@ -9,8 +9,9 @@ if not why, then serves requests on its stdin/stdout, each a 4-byte big-endian l
 JSON object:
 
     ready {"ready": true, "read_only_fs": bool, "why_writable": str}
-    in    {"program": str, "limits": {Limits fields}, "judge": null | {"tests", "functions", "context", "references"}}
-    out   {"status": str, "detail": str, "stdout": str, "stderr": str, "seconds": float}
+    in    {"program": str, "limits": {Limits fields},
+           "judge": null | {"tests", "functions", "context", "references", "data", "time_scale"}}
+    out   {"status": str, "detail": str, "stdout": str, "stderr": str, "seconds": float, "results": null | list}
 
 For each request it forks a child that runs the program in a fresh `__main__` module, in its
 own session, in a fresh directory in the zygote's own, with resource limits and no capabilities.
@@ -28,6 +29,12 @@ verdict to a pipe that only it holds; it is not dumpable, so the program, withou
 can neither trace it nor open its memory or descriptors. Nothing the program writes or how it
 exits makes a pass: only tests that ran to their end in the judge do.
 
+Tests that compare outputs with expected ones (EvalPlus) call `call_each(function, inputs,
+time_limits)`: one message carries every input, the program answers each as it finishes, and
+the judge times each answer from the previous one, so a slow input fails at its own limit
+without a round trip per input. The judge stops reading at the first failure; the program is
+killed with everything else it started.
+
 The zygote waits (for the judge, if any) up to the wall-time limit, then kills everything the
 program started, reaps, empties its own directory and answers.
 """
@@ -39,6 +46,7 @@ import collections
 import ctypes
 import functools
 import gc
+import hashlib
 import json
 import linecache
 import os
@@ -66,7 +74,10 @@ FILENAME, CONTEXT_FILENAME, TESTS_FILENAME = "<program>", "<context>", "<tests>"
 ZYGOTE_FILENAME = "<string>"  # python -c
 DETAIL_CHARS = 2000  # a completion record's detail is cut to this length
 RECORD_BYTES = 1 << 16  # the tail of the completion pipe that is kept
-MAX_REPLY_BYTES = 16 << 20  # a larger result of a call is unserialisable_result
+MAX_REPLY_BYTES = 16 << 20  # a larger result of a call goes as its Digest
+MAX_REPLY_ITEMS = 1 << 20  # and so does one of more items
+DIGEST_SLICE = 1 << 14  # the items of a long list hashed at a time
+MAX_VERDICT_BYTES = 256 << 20  # a verdict with the results the tests recorded (expected outputs)
 MAX_DEPTH = 100  # plain data nested deeper is unserialisable
 BIG_INT = 1 << 63  # larger integers travel as hex, which has no digit limit
 CHUNK = 1 << 16
@@ -86,6 +97,13 @@ REBUILT_EXCEPTIONS = {name: kind for name, kind in vars(builtins).items() if isi
                       and issubclass(kind, Exception) and not issubclass(kind, (StopIteration, StopAsyncIteration))}
 # How the program can fail before the tests start, as its child reports it to the judge.
 PROGRAM_FAILURES = ("syntax_error", "exception", "assertion_failed", "out_of_memory", "exited_early")
+# What a batch call returns of each result, applied by the program before it serialises the result
+# (EvalPlus keeps only this of results that are not data, such as re.Match objects).
+PROJECTIONS = {
+    None: lambda value: value,
+    "not_none": lambda value: value is not None,
+    "bool_or_not_none": lambda value: value if isinstance(value, bool) else value is not None,
+}
 
 libc = ctypes.CDLL(None, use_errno=True)
 
@@ -176,15 +194,13 @@ def check(result: int, operation: str) -> None:
         raise OSError(error, f"{operation}: {os.strerror(error)}")
 
 
-def receive(fd: int, max_bytes: int | None = None) -> dict | None:
-    """The next message; None once the writer has closed the pipe (or died). A message over
-    `max_bytes` raises TooLarge, one that is not a JSON object ValueError."""
+def receive(fd: int) -> dict | None:
+    """The next message; None once the writer has closed the pipe (or died). One that is not a
+    JSON object raises ValueError."""
     header = read_exactly(fd, HEADER.size)
     if header is None:
         return None
     size = HEADER.unpack(header)[0]
-    if max_bytes is not None and size > max_bytes:
-        raise TooLarge(f"a reply of {size} bytes, over the limit of {max_bytes}")
     body = read_exactly(fd, size)
     message = None if body is None else json.loads(body)
     if body is not None and not isinstance(message, dict):
@@ -192,8 +208,8 @@ def receive(fd: int, max_bytes: int | None = None) -> dict | None:
     return message
 
 
-def read_exactly(fd: int, size: int) -> bytes | None:
-    data = b""
+def read_exactly(fd: int, size: int) -> bytearray | None:
+    data = bytearray()
     while len(data) < size:
         chunk = os.read(fd, size - len(data))
         if not chunk:
@@ -204,6 +220,14 @@ def read_exactly(fd: int, size: int) -> bytes | None:
 
 def send(fd: int, message: dict) -> None:
     body = json.dumps(message).encode()
+    write_all(fd, HEADER.pack(len(body)) + body)
+
+
+def send_reply(fd: int, reply: dict) -> None:
+    """A reply to the judge; a value too large to send goes as its Digest (see `answer`)."""
+    body = json.dumps(reply).encode()
+    if len(body) > MAX_REPLY_BYTES and "value" in reply:
+        body = json.dumps({"value": to_plain(Digest.of(from_plain(reply["value"])))}).encode()
     write_all(fd, HEADER.pack(len(body)) + body)
 
 
@@ -272,7 +296,7 @@ def run_judged(request: dict, own_root: str, contained: bool) -> dict:
     for fd in (out_w, err_w, calls_r, calls_w, replies_r, replies_w, verdict_w):
         os.close(fd)
     stdout, stderr = Capture(out_r, limits["max_output_bytes"]), Capture(err_r, limits["max_output_bytes"])
-    verdict = Capture(verdict_r, RECORD_BYTES)
+    verdict = Capture(verdict_r, MAX_VERDICT_BYTES)
     timed_out = not wait(judge_pid, start + limits["timeout_s"], (stdout, stderr, verdict))
     seconds = time.monotonic() - start
     (program_status, program_usage), (judge_status, judge_usage) = kill_and_reap((program_pid, judge_pid), contained)
@@ -293,7 +317,7 @@ def judge_verdict(record: bytearray) -> dict | None:
         verdict = json.loads(record)
     except ValueError:
         return None
-    return verdict if isinstance(verdict, dict) and {"status", "detail"} <= verdict.keys() else None
+    return verdict if isinstance(verdict, dict) and {"status", "detail", "results"} <= verdict.keys() else None
 
 
 def finish(own_root: str, *captures: Capture) -> bytearray:
@@ -466,6 +490,7 @@ def serve_calls(program: str, limits: dict, workdir: str, out_w: int, err_w: int
     isolate(limits, workdir, out_w, err_w, contained)
     # Bound before the program runs, so that what it replaces cannot garble the protocol by accident.
     reply, next_call, exit_ = functools.partial(send, replies_w), functools.partial(receive, calls_r), os._exit
+    reply_in_batch = functools.partial(send_reply, replies_w)
     status, detail, namespace = execute(program)
     flush_streams()
     if status != "passed":
@@ -473,18 +498,25 @@ def serve_calls(program: str, limits: dict, workdir: str, out_w: int, err_w: int
         exit_(0)
     reply({"ready": True})
     while (call := next_call()) is not None:
-        reply(answer(namespace, call))
+        if "inputs" in call:  # a batch: one answer per input, each sent as soon as it is known
+            project = PROJECTIONS[call["project"]]
+            for args in call["inputs"]:
+                reply_in_batch(answer(namespace, call["function"], args, {"dict": []}, project))
+        else:
+            reply(answer(namespace, call["function"], call["args"], call["kwargs"]))
     exit_(0)
 
 
-def answer(namespace: dict, call: dict) -> dict:
-    """The result of one call to a function of the program, as plain data, or the exception it raised."""
+def answer(namespace: dict, name: str, args, kwargs, project=None) -> dict:
+    """The result of one call to a function of the program, as plain data, or the exception it raised.
+    In a batch (`project` given) a result of more than MAX_REPLY_ITEMS values goes as its Digest."""
     try:
-        function = namespace[call["function"]]
+        function = namespace[name]
     except KeyError:
-        return {"raised": "NameError", "args": [f"name {call['function']!r} is not defined"]}
+        return {"raised": "NameError", "args": [f"name {name!r} is not defined"]}
     try:
-        value = function(*from_plain(call["args"], namespace), **from_plain(call["kwargs"], namespace))
+        value = function(*from_plain(args, namespace), **from_plain(kwargs, namespace))
+        value = project(value) if project else value
     except BaseException as error:  # SystemExit too: the judge calls that an early exit
         flush_streams()
         try:
@@ -494,7 +526,12 @@ def answer(namespace: dict, call: dict) -> dict:
         return {"raised": type(error).__name__, "args": args}
     flush_streams()
     try:
-        return {"value": to_plain(value)}
+        return {"value": to_plain(value, budget=[MAX_REPLY_ITEMS] if project else None)}
+    except TooManyItems:  # EvalPlus has outputs of a gigabyte: such a value goes as its Digest
+        try:
+            return {"value": to_plain(Digest.of(value))}
+        except (NotPlainData, RecursionError) as error:
+            return {"unserialisable": str(error)}
     except (NotPlainData, RecursionError) as error:
         return {"unserialisable": str(error)}
 
@@ -509,14 +546,17 @@ def run_tests(judge: dict, limits: dict, err_w: int, calls_w: int, replies_r: in
     os.close(err_w)
     for kind, value in ((resource.RLIMIT_AS, limits["memory_mb"] * 2**20), (resource.RLIMIT_CPU, limits["cpu_s"])):
         resource.setrlimit(kind, (min_limit(kind, value),) * 2)
-    status, detail = judge_program(judge, Channel(calls_w, replies_r))
+    recorded = []
+    status, detail = judge_program(judge, Channel(calls_w, replies_r), recorded)
     flush_streams()
-    write_all(verdict_w, json.dumps({"status": status, "detail": detail[:DETAIL_CHARS]}).encode())
+    verdict = {"status": status, "detail": detail[:DETAIL_CHARS], "results": recorded if recorded else None}
+    write_all(verdict_w, json.dumps(verdict).encode())
     os._exit(0)
 
 
-def judge_program(judge: dict, channel: Channel) -> tuple[str, str]:
-    """The verdict: (status, detail); "lost" when the program's process ended during the tests."""
+def judge_program(judge: dict, channel: Channel, recorded: list) -> tuple[str, str]:
+    """The verdict: (status, detail); "lost" when the program's process ended during the tests.
+    What the tests pass to `record` is appended to `recorded`, as plain data."""
     try:
         report = channel.receive()
     except ProgramLost:
@@ -526,7 +566,9 @@ def judge_program(judge: dict, channel: Channel) -> tuple[str, str]:
     if report.get("ready") is not True:  # the program did not run to its end; never a pass
         status = report.get("status")
         return status if status in PROGRAM_FAILURES else "exception", str(report.get("detail", ""))
-    namespace = {"__name__": "__tests__", "__builtins__": builtins}
+    namespace = {"__name__": "__tests__", "__builtins__": builtins, "DATA": from_plain(judge["data"]),
+                 "call_each": functools.partial(call_each, channel, judge.get("time_scale", 1.0)),
+                 "record": lambda value: recorded.append(to_plain(value))}
     try:
         exec(compile(judge["context"], CONTEXT_FILENAME, "exec"), namespace)
         namespace.update({name: Candidate(name, channel) for name in judge["functions"]})
@@ -538,6 +580,8 @@ def judge_program(judge: dict, channel: Channel) -> tuple[str, str]:
         return "exited_early", str(error)
     except Unserialisable as error:
         return "unserialisable_result", str(error)
+    except CallTimeout as error:
+        return "timeout", str(error)
     except BaseException as error:
         return failure(error)
     return "passed", ""
@@ -559,8 +603,16 @@ class TooLarge(Unserialisable):
     pass
 
 
+class CallTimeout(BaseException):
+    """A call of a batch took longer than its time limit. Not an Exception: tests cannot catch it."""
+
+
 class NotPlainData(Exception):
     """A value `to_plain` does not take."""
+
+
+class TooManyItems(Exception):
+    """A value with more items than `to_plain`'s budget."""
 
 
 class ProgramError(Exception):
@@ -580,26 +632,81 @@ class Reference:
 
 
 class Channel:
-    """The judge's end of the pipes to the program."""
+    """The judge's end of the pipes to the program. Replies are read in chunks, so that the many
+    small replies to a batch cost a read each only when they come one by one."""
 
     def __init__(self, calls_w: int, replies_r: int):
         self.calls_w, self.replies_r = calls_w, replies_r
+        self.buffer, self.start = bytearray(), 0
+        self.readable = select.poll()
+        self.readable.register(replies_r, select.POLLIN)
 
-    def call(self, message: dict) -> dict:
+    def send(self, message: dict) -> None:
         try:
             send(self.calls_w, message)
         except BrokenPipeError:
             raise ProgramLost from None
+
+    def call(self, message: dict) -> dict:
+        self.send(message)
         return self.receive()
 
-    def receive(self) -> dict:
+    def receive(self, deadline: float | None = None) -> dict:
+        """The next reply; CallTimeout if it has not come whole by `deadline` (monotonic seconds)."""
+        self.fill(HEADER.size, deadline)
+        size = HEADER.unpack_from(self.buffer, self.start)[0]
+        if size > MAX_REPLY_BYTES:
+            raise TooLarge(f"a reply of {size} bytes, over the limit of {MAX_REPLY_BYTES}")
+        self.fill(HEADER.size + size, deadline)
+        body_start = self.start + HEADER.size
+        self.start = body_start + size
         try:
-            reply = receive(self.replies_r, MAX_REPLY_BYTES)
+            reply = json.loads(self.buffer[body_start:self.start])
         except (ValueError, RecursionError):
             raise Unserialisable("a malformed reply") from None
-        if reply is None:
-            raise ProgramLost
+        if not isinstance(reply, dict):
+            raise Unserialisable("a malformed reply")
         return reply
+
+    def fill(self, size: int, deadline: float | None) -> None:
+        """Read until `size` unread bytes are buffered."""
+        if self.start and len(self.buffer) - self.start < size:
+            del self.buffer[:self.start]
+            self.start = 0
+        while len(self.buffer) - self.start < size:
+            if deadline is not None and not self.readable.poll(max(0.0, deadline - time.monotonic()) * 1000):
+                raise CallTimeout
+            chunk = os.read(self.replies_r, max(CHUNK, size - len(self.buffer) + self.start))
+            if not chunk:
+                raise ProgramLost
+            self.buffer += chunk
+
+
+def call_each(channel: Channel, time_scale: float, function: str, inputs: list, time_limits: list,
+              project: str | None = None):
+    """Call the program's `function` with each of `inputs` (argument lists, as plain data), sent in
+    one message; yield each result (rebuilt) and the seconds it took, as the judge saw it: from
+    the previous result (or the send) to this one. A result later than its time limit (times
+    `time_scale`) raises CallTimeout; an exception of the function is raised as Candidate raises it.
+    `project` names what the program returns of each result (PROJECTIONS)."""
+    channel.send({"function": function, "inputs": to_plain(inputs), "project": project})
+    previous = time.monotonic()
+    for index, limit in enumerate(time_limits):
+        try:
+            reply = channel.receive(previous + limit * time_scale)
+        except CallTimeout:
+            raise CallTimeout(f"input {index}: no result within its time limit of {limit * time_scale:g} s") from None
+        now = time.monotonic()
+        if "value" not in reply:
+            if "unserialisable" in reply:
+                raise Unserialisable(f"input {index}: {reply['unserialisable']}")
+            raise rebuilt(reply)
+        try:
+            value = from_plain(reply["value"])
+        except (NotPlainData, TypeError, ValueError, RecursionError):
+            raise Unserialisable("a malformed reply") from None
+        yield value, now - previous
+        previous = now
 
 
 class Candidate:
@@ -640,30 +747,37 @@ def rebuilt(reply: dict) -> BaseException:
     return ProgramError(name, ", ".join(map(str, args)))
 
 
-def to_plain(value, depth: int = 0):
+def to_plain(value, depth: int = 0, budget: list[int] | None = None):
     """`value` as JSON-ready data, if it is plain data: None, bool, int, float, complex, str, bytes,
     and lists, tuples, dicts, sets and frozensets of plain data (of exactly these types; the
-    standard library's dicts, such as a Counter, as the dict they hold), or a judge's Reference.
-    Raises NotPlainData otherwise."""
+    standard library's dicts, such as a Counter, as the dict they hold), or a judge's Reference or
+    Digest. Raises NotPlainData otherwise, TooManyItems beyond `budget[0]` values in all."""
     kind = type(value)
     if depth > MAX_DEPTH:
         raise NotPlainData(f"plain data nested deeper than {MAX_DEPTH}")
+    if budget is not None:
+        budget[0] -= 1
+        if budget[0] < 0:
+            raise TooManyItems
     if kind in (type(None), bool, float, str) or kind is int and -BIG_INT < value < BIG_INT:
         return value
     if kind is int:
         return {"int": hex(value)}
     if kind is list:
-        return [to_plain(item, depth + 1) for item in value]
+        return [to_plain(item, depth + 1, budget) for item in value]
     if kind in (tuple, set, frozenset):
-        return {kind.__name__: [to_plain(item, depth + 1) for item in value]}
+        return {kind.__name__: [to_plain(item, depth + 1, budget) for item in value]}
     if kind is dict or kind in STANDARD_DICTS:
-        return {"dict": [[to_plain(key, depth + 1), to_plain(item, depth + 1)] for key, item in dict.items(value)]}
+        return {"dict": [[to_plain(key, depth + 1, budget), to_plain(item, depth + 1, budget)]
+                         for key, item in dict.items(value)]}
     if kind is bytes:
         return {"bytes": value.hex()}
     if kind is complex:
         return {"complex": [value.real, value.imag]}
     if kind is Reference:
         return {"ref": value.name}
+    if kind is Digest:
+        return {"digest": value.hexdigest}
     raise NotPlainData(f"a {kind.__module__}.{kind.__qualname__} is not plain data")
 
 
@@ -689,12 +803,64 @@ def from_plain(data, references: dict | None = None):
         return bytes.fromhex(body)
     if tag == "complex" and type(body) is list and len(body) == 2 and all(type(part) is float for part in body):
         return complex(*body)
+    if tag == "digest" and type(body) is str:
+        return Digest(body)
     if tag == "ref" and references is not None and type(body) is str and body in references:
         return references[body]
     raise NotPlainData("malformed plain data")
 
 
 CONTAINERS = {"tuple": tuple, "set": set, "frozenset": frozenset}
+
+
+class Digest:
+    """Stands for a value too large to send: a sha256 of its text, so that equal values of the same
+    types have the same digest. It equals another Digest of the same value, or a value whose digest
+    it is. The text is the value's type and, a slice of DIGEST_SLICE items of a list or tuple at a
+    time, their repr, or where that shows a set or dict (whose repr depends on the order of
+    insertion) the JSON of their plain data made canonical."""
+
+    def __init__(self, hexdigest: str):
+        self.hexdigest = hexdigest
+
+    @classmethod
+    def of(cls, value) -> Digest:
+        digest = hashlib.sha256(type(value).__name__.encode())
+        items = value if type(value) in (list, tuple) else [value]
+        for start in range(0, len(items), DIGEST_SLICE):
+            part = list(items[start:start + DIGEST_SLICE])
+            text = repr(part)
+            digest.update(("J" + json.dumps(canonical(to_plain(part))) if "{" in text else text).encode())
+        return cls(digest.hexdigest())
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, Digest):
+            return self.hexdigest == other.hexdigest
+        try:
+            return Digest.of(other).hexdigest == self.hexdigest
+        except (NotPlainData, RecursionError):
+            return False
+
+    __hash__ = None
+
+    def __repr__(self) -> str:
+        return f"<a value with sha256 {self.hexdigest[:16]}...>"
+
+
+def canonical(plain):
+    """Plain data with the items of its sets and dicts in the order of their JSON text."""
+    if type(plain) is list:
+        return [canonical(item) for item in plain]
+    if type(plain) is not dict:
+        return plain
+    [(tag, body)] = plain.items()
+    if tag in ("set", "frozenset"):
+        return {tag: sorted((canonical(item) for item in body), key=json.dumps)}
+    if tag == "dict":
+        return {tag: sorted(([canonical(k), canonical(v)] for k, v in body), key=lambda pair: json.dumps(pair[0]))}
+    if tag == "tuple":
+        return {tag: [canonical(item) for item in body]}
+    return plain
 STANDARD_DICTS = (collections.Counter, collections.OrderedDict, collections.defaultdict)  # travel as plain dicts
 
 

