@@ -77,15 +77,15 @@ class PlusTask:
         return replace(self, expected=expected, limits=limits)
 
     def checks(self, completion: str) -> dict[str, Judged]:
-        return self._checks(self.prompt + completion)
+        return self.program_checks(self.prompt + completion)
 
     def reference_checks(self) -> dict[str, Judged]:
-        return self._checks(self.reference)
+        return self.program_checks(self.reference)
 
     def reference_continuation(self) -> str | None:
         return self.reference.removeprefix(self.prompt) if self.reference.startswith(self.prompt) else None
 
-    def _checks(self, code: str) -> dict[str, Judged]:
+    def program_checks(self, code: str) -> dict[str, Judged]:
         if self.expected is None:
             raise ValueError(f"{self.task_id}: no expected outputs (with_expected)")
         checks = {}
