@@ -291,11 +291,12 @@ def train_inputs(wildcards):
 
 # ---- evaluate: which models on which benchmarks, and how ----
 
-from phi1repro.evaluate.tasks import BENCHMARKS as TASK_BENCHMARKS, default_stop
+from phi1repro.evaluate.tasks import BENCHMARKS as TASK_BENCHMARKS, PLUS_BENCHMARKS, default_stop
 
 EVALUATE = config["evaluate"]
 EVALUATE_MODELS = list(MODELS) if EVALUATE["models"] is None else EVALUATE["models"]
-EVALUATE_BENCHMARKS = [b for b in PAPER_BENCHMARK_NAMES + HELDOUT if b in EVALUATE["benchmarks"]]
+PLUS_BENCHMARK_NAMES = [b for b in PLUS_BENCHMARKS if b in BENCHMARKS]  # EvalPlus's, judged by outputs
+EVALUATE_BENCHMARKS = [b for b in PAPER_BENCHMARK_NAMES + PLUS_BENCHMARK_NAMES + HELDOUT if b in EVALUATE["benchmarks"]]
 for _name in EVALUATE_MODELS:
     if _name not in MODELS:
         raise config_error(CONFIG_SOURCE, {"evaluate.models": f"{_name!r} is not a model ({', '.join(MODELS)})"})
@@ -304,7 +305,13 @@ EVALUATED_BENCHMARKS = "|".join(TASK_BENCHMARKS)  # every benchmark the evaluate
 
 
 def evaluate_prompt(wildcards):
-    return EVALUATE["mbpp_prompt"] if wildcards.benchmark == "mbpp" else "humaneval"
+    return EVALUATE["mbpp_prompt"] if wildcards.benchmark in ("mbpp", "mbppplus") else "humaneval"
+
+
+def evaluate_expected(wildcards):
+    """HumanEval+ and MBPP+: the canonical solutions' outputs that samples are judged against."""
+    benchmark = wildcards.benchmark
+    return {"expected": f"results/evaluate/expected/{benchmark}.json.gz"} if benchmark in PLUS_BENCHMARKS else {}
 
 
 def evaluate_decoding(wildcards):
@@ -331,7 +338,7 @@ for _item, _names in PAPER_MODELS.items():
             raise config_error(CONFIG_SOURCE, {f"paper.{_item}": f"{_name!r} is not a model ({', '.join(MODELS)})"})
 PAPER_BENCHMARKS = {
     "figure_2_1": ["humaneval"] + HELDOUT,
-    "table_1": PAPER_BENCHMARK_NAMES + HELDOUT,
+    "table_1": PAPER_BENCHMARK_NAMES + [b for b in PLUS_BENCHMARK_NAMES if b in EVALUATE_BENCHMARKS] + HELDOUT,
     "table_2": ["unconventional", "humaneval"],
 }
 

@@ -1,17 +1,39 @@
 # Evaluation: completions from each exported model, executed in the sandbox, scored as pass@k.
 # Generation holds the model (a GPU on the cluster); execution runs in other processes, after
-# a self-check has run every reference solution through the same executor.
+# a self-check has run every reference solution through the same executor. HumanEval+ and MBPP+
+# judge outputs against the canonical solutions', computed once per benchmark file.
+
+
+rule evaluate_expected:
+    wildcard_constraints:
+        benchmark="|".join(PLUS_BENCHMARKS),
+    input:
+        problems="results/benchmarks/{benchmark}.jsonl",
+    output:
+        expected="results/evaluate/expected/{benchmark}.json.gz",
+        stats="results/evaluate/expected/{benchmark}.stats.json",
+    params:
+        plus=EVALUATE["plus"],
+    threads: EVALUATE["execution"]["workers"]
+    log:
+        "logs/evaluate/expected/{benchmark}.log",
+    conda:
+        "../envs/corpus.yaml"
+    script:
+        "../scripts/evaluate_expected.py"
 
 
 rule evaluate_selfcheck:
     wildcard_constraints:
         benchmark=EVALUATED_BENCHMARKS,
     input:
+        unpack(evaluate_expected),
         problems="results/benchmarks/{benchmark}.jsonl",
     output:
         "results/evaluate/selfcheck/{benchmark}.json",
     params:
         execution=evaluate_execution,
+        plus=EVALUATE["plus"],
         prompt=evaluate_prompt,
         max_reference_failures=lambda wildcards: EVALUATE["self_check"]["max_reference_failures"],
     threads: EVALUATE["execution"]["workers"]
@@ -54,6 +76,7 @@ rule evaluate_score:
         model=MODEL_NAMES,
         benchmark=EVALUATED_BENCHMARKS,
     input:
+        unpack(evaluate_expected),
         samples="results/{model}/samples/{benchmark}.jsonl",
         generation="results/{model}/samples/{benchmark}.stats.json",
         problems="results/benchmarks/{benchmark}.jsonl",
@@ -64,6 +87,7 @@ rule evaluate_score:
         problems="results/{model}/{benchmark}.problems.jsonl",
     params:
         execution=evaluate_execution,
+        plus=EVALUATE["plus"],
         prompt=evaluate_prompt,
         k=EVALUATE["k"],
     threads: EVALUATE["execution"]["workers"]

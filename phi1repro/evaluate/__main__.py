@@ -3,11 +3,15 @@
     python -m phi1repro.evaluate score samples.jsonl --out result.json [--benchmark mbpp --problems mbpp.jsonl]
     python -m phi1repro.evaluate generate results/checkpoints/phi1 --out samples.jsonl [--n 20 --temperature 0.8]
     python -m phi1repro.evaluate selfcheck --out selfcheck.json [--benchmark mbpp --problems mbpp.jsonl]
+    python -m phi1repro.evaluate score samples.jsonl --out result.json --benchmark humanevalplus --problems HumanEvalPlus.jsonl.gz
 
 `score` takes any human-eval-format samples file ({"task_id", "completion"} per line, from any
 model or tool) and runs it through our sandbox. Problems: a prepared benchmark file, human-eval's
-HumanEval.jsonl.gz or MBPP's mbpp.jsonl; the default is the HumanEval the human-eval package ships.
-Exit status 1 with a message naming the file on bad input.
+HumanEval.jsonl.gz, MBPP's mbpp.jsonl or EvalPlus's HumanEvalPlus.jsonl.gz / MbppPlus.jsonl.gz;
+the default is the HumanEval the human-eval package ships. HumanEval+ and MBPP+ first compute the
+canonical solutions' outputs once per file (a few minutes), kept by the file's sha256 in
+~/.cache/phi1repro/expected/ or at --expected. Exit status 1 with a message naming the file on
+bad input.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from ..benchmarks import resolve_source
 from ..errors import InputError
 from ..progress import setup_logging
 from ..sandbox import Limits
+from .plus import PLUS_BENCHMARKS, PlusLimits
 from .score import score_file, self_check_file
 from .tasks import BENCHMARKS, PROMPTS, default_stop, load_tasks
 
@@ -54,7 +59,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         sub.add_argument("--workers", type=int, default=2)
         sub.add_argument("--timeout", type=float, default=Limits.timeout_s, help="wall seconds per program")
         sub.add_argument("--memory-mb", type=int, default=Limits.memory_mb)
-    return p.parse_args(argv)
+        plus = sub.add_argument_group("HumanEval+ and MBPP+")
+        plus.add_argument("--expected", help="the expected outputs' file, read or written (default: in the user's cache)")
+        plus.add_argument("--min-time-limit", type=float, default=PlusLimits.min_time_limit_s,
+                          help="seconds an input may take at least")
+        plus.add_argument("--time-limit-factor", type=float, default=PlusLimits.time_limit_factor,
+                          help="times the canonical solution's time on the input")
+        plus.add_argument("--plus-memory-mb", type=int, default=PlusLimits.memory_mb)
+    args = p.parse_args(argv)
+    if args.benchmark in PLUS_BENCHMARKS and args.problems.startswith("package:"):
+        p.error(f"--benchmark {args.benchmark} needs --problems: EvalPlus's file, e.g. "
+                f"{'HumanEvalPlus' if args.benchmark == 'humanevalplus' else 'MbppPlus'}.jsonl.gz")
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -74,12 +90,14 @@ def main(argv: list[str] | None = None) -> int:
                     batch_size=args.batch_size, seed=args.seed)
             else:
                 limits = Limits(timeout_s=args.timeout, memory_mb=args.memory_mb)
+                plus = {"expected": args.expected, "plus_limits": PlusLimits(
+                    args.min_time_limit, args.time_limit_factor, memory_mb=args.plus_memory_mb)}
                 if args.command == "score":
                     result = score_file(args.samples, problems, args.benchmark, args.out, args.problems_out,
-                                        args.k, limits, args.workers, args.prompt)
+                                        args.k, limits, args.workers, args.prompt, **plus)
                 else:
                     result = self_check_file(problems, args.benchmark, args.out, limits, args.workers,
-                                             args.prompt, args.max_reference_failures)
+                                             args.prompt, args.max_reference_failures, **plus)
         except (InputError, RuntimeError, ValueError) as e:
             log.error("%s", e)
             return 1

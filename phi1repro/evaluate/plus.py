@@ -25,14 +25,15 @@ from __future__ import annotations
 import gzip
 import json
 import os
-from dataclasses import dataclass, field, replace
+import time
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from ..benchmarks import read_records, sha256_of
 from ..errors import InputError
-from ..io import atomic_path
+from ..io import atomic_path, write_json
 from ..sandbox import Judged, Limits, Sandbox
-from ..sandbox_zygote import from_plain, to_plain
+from ..sandbox_zygote import Digest, from_plain, to_plain
 
 PLUS_BENCHMARKS = {"humanevalplus": "humaneval", "mbppplus": "mbpp"}  # -> the dataset of its special cases
 PARTS = ("base", "plus")
@@ -228,6 +229,24 @@ def expected_outputs(tasks: dict[str, PlusTask], problems: str | Path, limits: P
     if path:
         write_expected(path, digest, expected)
     return expected
+
+
+def expected_outputs_file(problems: str, benchmark: str, out: str, stats_out: str, limits: PlusLimits = PlusLimits(),
+                          workers: int = 2) -> dict:
+    """The workflow's step: a benchmark file's expected outputs into `out`, and their stats."""
+    start = time.perf_counter()
+    tasks = load_plus_tasks(problems, benchmark)
+    expected = expected_outputs(tasks, problems, limits, workers, out)
+    stats = {"benchmark": benchmark, "problems_sha256": sha256_of(Path(problems)), "problems": len(tasks),
+             "seconds": round(time.perf_counter() - start, 1), "limits": asdict(limits)}
+    for part in PARTS:
+        outputs = [o for e in expected.values() for o in e[part]["outputs"]]
+        seconds = [t for e in expected.values() for t in e[part]["seconds"]]
+        stats[part] = {"inputs": len(outputs), "reference_seconds": round(sum(seconds), 3),
+                       "slowest_input_s": round(max(seconds, default=0.0), 3),
+                       "outputs_by_digest": sum(isinstance(o, Digest) for o in outputs)}
+    write_json(stats_out, stats)
+    return stats
 
 
 def write_expected(path: str | Path, digest: str, expected: dict) -> None:

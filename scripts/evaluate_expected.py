@@ -1,0 +1,8 @@
+"""Rule evaluate_expected: HumanEval+ or MBPP+'s canonical solutions run on every input in the sandbox, their outputs kept."""
+
+from phi1repro.evaluate.plus import PlusLimits, expected_outputs_file
+from phi1repro.workflow import run_step
+
+run_step(snakemake, expected_outputs_file, problems=snakemake.input.problems, benchmark=snakemake.wildcards.benchmark,
+         out=snakemake.output.expected, stats_out=snakemake.output.stats, limits=PlusLimits(**snakemake.params.plus),
+         workers=snakemake.threads)
