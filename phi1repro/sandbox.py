@@ -69,7 +69,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from threading import Lock
 
@@ -117,8 +117,7 @@ class Judged:
 
     Tests that check outputs against data (EvalPlus's inputs and expected outputs) read `data` as
     DATA and call `call_each(function, inputs, time_limits)`: the inputs go to the program in one
-    message, the results come back one by one, each within its time limit (times `time_scale`),
-    timed by the judge. `limits` replace the sandbox's for this program, for tests whose length
+    message, the results come back one by one, each within its time limit, timed by the judge. `limits` replace the sandbox's for this program, for tests whose length
     depends on their data; `record(value)` in the tests returns plain data with the verdict
     (`Outcome.results`)."""
 
@@ -129,13 +128,6 @@ class Judged:
     references: tuple[str, ...] = ()
     data: object = None
     limits: Limits | None = None
-    time_scale: float = 1.0
-
-    def slower(self, factor: float) -> Judged:
-        """The same program with `factor` times the wall time, for the program and for each call
-        (its own limits' CPU time unchanged)."""
-        limits = self.limits and replace(self.limits, timeout_s=self.limits.timeout_s * factor)
-        return replace(self, limits=limits, time_scale=self.time_scale * factor)
 
 
 @dataclass(frozen=True)
@@ -250,8 +242,7 @@ class Sandbox:
         limits = self._limits
         if isinstance(program, Judged):
             judge = {"tests": program.tests, "functions": list(program.functions), "context": program.context,
-                     "references": list(program.references), "data": to_plain(program.data),
-                     "time_scale": program.time_scale}
+                     "references": list(program.references), "data": to_plain(program.data)}
             limits = asdict(program.limits) if program.limits else limits
             request = {"program": program.program, "judge": judge, "limits": limits}
         else:

@@ -10,7 +10,7 @@ JSON object:
 
     ready {"ready": true, "read_only_fs": bool, "why_writable": str}
     in    {"program": str, "limits": {Limits fields},
-           "judge": null | {"tests", "functions", "context", "references", "data", "time_scale"}}
+           "judge": null | {"tests", "functions", "context", "references", "data"}}
     out   {"status": str, "detail": str, "stdout": str, "stderr": str, "seconds": float, "results": null | list}
 
 For each request it forks a child that runs the program in a fresh `__main__` module, in its
@@ -497,13 +497,16 @@ def serve_calls(program: str, limits: dict, workdir: str, out_w: int, err_w: int
         reply({"status": status, "detail": detail[:DETAIL_CHARS]})
         exit_(0)
     reply({"ready": True})
-    while (call := next_call()) is not None:
-        if "inputs" in call:  # a batch: one answer per input, each sent as soon as it is known
-            project = PROJECTIONS[call["project"]]
-            for args in call["inputs"]:
-                reply_in_batch(answer(namespace, call["function"], args, {"dict": []}, project))
-        else:
-            reply(answer(namespace, call["function"], call["args"], call["kwargs"]))
+    try:
+        while (call := next_call()) is not None:
+            if "inputs" in call:  # a batch: one answer per input, each sent as soon as it is known
+                project = PROJECTIONS[call["project"]]
+                for args in call["inputs"]:
+                    reply_in_batch(answer(namespace, call["function"], args, {"dict": []}, project))
+            else:
+                reply(answer(namespace, call["function"], call["args"], call["kwargs"]))
+    except BrokenPipeError:  # the judge stopped reading: a batch's first failure ends its tests
+        pass
     exit_(0)
 
 
@@ -567,7 +570,7 @@ def judge_program(judge: dict, channel: Channel, recorded: list) -> tuple[str, s
         status = report.get("status")
         return status if status in PROGRAM_FAILURES else "exception", str(report.get("detail", ""))
     namespace = {"__name__": "__tests__", "__builtins__": builtins, "DATA": from_plain(judge["data"]),
-                 "call_each": functools.partial(call_each, channel, judge.get("time_scale", 1.0)),
+                 "call_each": functools.partial(call_each, channel),
                  "record": lambda value: recorded.append(to_plain(value))}
     try:
         exec(compile(judge["context"], CONTEXT_FILENAME, "exec"), namespace)
@@ -682,20 +685,19 @@ class Channel:
             self.buffer += chunk
 
 
-def call_each(channel: Channel, time_scale: float, function: str, inputs: list, time_limits: list,
-              project: str | None = None):
-    """Call the program's `function` with each of `inputs` (argument lists, as plain data), sent in
-    one message; yield each result (rebuilt) and the seconds it took, as the judge saw it: from
-    the previous result (or the send) to this one. A result later than its time limit (times
-    `time_scale`) raises CallTimeout; an exception of the function is raised as Candidate raises it.
+def call_each(channel: Channel, function: str, inputs: list, time_limits: list, project: str | None = None):
+    """Call the program's `function` with each of `inputs` (argument lists), sent in one message;
+    yield each result (rebuilt) and the seconds it took, as the judge saw it: from the previous
+    result (or the send) to this one. A result later than its time limit raises CallTimeout; an
+    exception of the function is raised as Candidate raises it.
     `project` names what the program returns of each result (PROJECTIONS)."""
     channel.send({"function": function, "inputs": to_plain(inputs), "project": project})
     previous = time.monotonic()
     for index, limit in enumerate(time_limits):
         try:
-            reply = channel.receive(previous + limit * time_scale)
+            reply = channel.receive(previous + limit)
         except CallTimeout:
-            raise CallTimeout(f"input {index}: no result within its time limit of {limit * time_scale:g} s") from None
+            raise CallTimeout(f"input {index}: no result within its time limit of {limit:g} s") from None
         now = time.monotonic()
         if "value" not in reply:
             if "unserialisable" in reply:

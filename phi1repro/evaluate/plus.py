@@ -33,7 +33,7 @@ from ..benchmarks import read_records, sha256_of
 from ..errors import InputError
 from ..io import atomic_path, write_json
 from ..sandbox import Judged, Limits, Sandbox
-from ..sandbox_zygote import Digest, from_plain, to_plain
+from ..sandbox_zygote import Digest, NotPlainData, from_plain, to_plain
 
 PLUS_BENCHMARKS = {"humanevalplus": "humaneval", "mbppplus": "mbpp"}  # -> the dataset of its special cases
 PARTS = ("base", "plus")
@@ -260,7 +260,7 @@ def read_expected(path: str | Path) -> dict:
         with gzip.open(path, "rt", encoding="utf-8") as f:
             stored = json.load(f)
         return {"problems_sha256": stored["problems_sha256"], "tasks": from_plain(stored["tasks"])}
-    except (OSError, EOFError, ValueError, KeyError, TypeError) as e:
+    except (OSError, EOFError, ValueError, KeyError, TypeError, NotPlainData) as e:
         raise InputError(path, f"not an expected-outputs file ({e})") from None
 
 

@@ -16,6 +16,7 @@ numpy.allclose(out, expected, rtol=1e-7, atol) finds. The special cases, by entr
 The first failing input stops the tests, as EvalPlus's fast check does.
 """
 
+import itertools
 import math
 
 SET_EQUAL = ("similar_elements", "find_char_long", "common_in_nested_lists", "extract_singly", "larg_nnum",
@@ -87,16 +88,46 @@ def close_enough(out, expected, atol) -> bool:
 
 
 def allclose(a, b, atol) -> bool:
-    """numpy.allclose(a, b, rtol=RTOL, atol) on numbers and nested lists or tuples of them: same
-    shapes (a side of length one broadcasts), every pair close; NaN is close to nothing."""
-    if isinstance(a, (list, tuple)) or isinstance(b, (list, tuple)):
-        a, b = (list(x) if isinstance(x, (list, tuple)) else [x] for x in (a, b))
-        if len(a) != len(b) and 1 not in (len(a), len(b)):
-            return False
-        return all(allclose(x, y, atol) for x, y in zip(a * len(b) if len(a) == 1 else a,
-                                                         b * len(a) if len(b) == 1 else b))
-    if not all(isinstance(x, (bool, int, float, complex)) for x in (a, b)):
+    """numpy.allclose(a, b, rtol=RTOL, atol) on numbers and nested lists or tuples of them: False
+    where numpy raises (ragged nesting, strings, integers beyond 64 bits) or the shapes do not
+    broadcast; else every pair close, NaN close to nothing, an infinity only to itself."""
+    shapes = shape(a), shape(b)
+    if None in shapes:
         return False
+    target = broadcast(*shapes)
+    if target is None:
+        return False
+    return all(close(element(a, shapes[0], index), element(b, shapes[1], index), atol)
+               for index in itertools.product(*map(range, target)))
+
+
+def shape(value):
+    """The shape numpy gives `value` as an array of numbers; None where it gives none."""
+    if isinstance(value, (list, tuple)):
+        inner = {shape(item) for item in value}
+        if None in inner or len(inner) > 1:
+            return None
+        return (len(value), *(inner.pop() if inner else ()))
+    if isinstance(value, int) and not isinstance(value, bool):
+        return () if -2 ** 63 <= value < 2 ** 64 else None
+    return () if isinstance(value, (bool, float, complex)) else None
+
+
+def broadcast(first, second):
+    width = max(len(first), len(second))
+    first, second = (1,) * (width - len(first)) + first, (1,) * (width - len(second)) + second
+    if any(x != y and 1 not in (x, y) for x, y in zip(first, second)):
+        return None
+    return tuple(max(x, y) for x, y in zip(first, second))
+
+
+def element(value, value_shape, index):
+    for size, i in zip(value_shape, index[len(index) - len(value_shape):]):
+        value = value[0 if size == 1 else i]
+    return value
+
+
+def close(a, b, atol) -> bool:
     if any(math.isinf(abs(x)) for x in (a, b)):
         return a == b
     return abs(a - b) <= atol + RTOL * abs(b)

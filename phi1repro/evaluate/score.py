@@ -16,6 +16,7 @@ uncertainty from the benchmark's finite number of problems, which dominates at t
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -111,19 +112,27 @@ def read_samples(path: str | Path, tasks: dict[str, Task], benchmark: str) -> li
     return samples
 
 
-def execute(programs: list[str], limits: Limits, workers: int, desc: str = "execute") -> tuple[list[dict], dict]:
+def execute(programs: list[str | Judged], limits: Limits, workers: int,
+            desc: str = "execute") -> tuple[list[dict], dict]:
     """Each program's verdict (status, detail, seconds, and rerun where it was run again) and the
     sandbox's isolation. A timeout is run once more alone, with RERUN_WALL_FACTOR times the wall
-    time but the same CPU time: CPU time does not depend on the machine's load, wall time does."""
+    time but the same CPU time: CPU time does not depend on the machine's load, wall time does.
+    (EvalPlus's per-input limits stay as they are: on the rerun they apply to a program alone.)"""
     with Sandbox(workers, limits) as sandbox:
         outcomes = sandbox.run(programs, desc=desc)
         isolation = {"namespaces": list(sandbox.namespaces), "read_only_fs": sandbox.read_only_fs}
     timed_out = [i for i, o in enumerate(outcomes) if o.status == "timeout"]
+
+    def slower(program: str | Judged) -> str | Judged:
+        if isinstance(program, Judged) and program.limits:
+            return dataclasses.replace(program, limits=replace(program.limits,
+                                                               timeout_s=program.limits.timeout_s * RERUN_WALL_FACTOR))
+        return program
+
     if timed_out:
         with Sandbox(1, replace(limits, timeout_s=limits.timeout_s * RERUN_WALL_FACTOR)) as alone:
             for i in timed_out:
-                program = programs[i]
-                outcomes[i] = alone.run_one(program.slower(RERUN_WALL_FACTOR) if isinstance(program, Judged) else program)
+                outcomes[i] = alone.run_one(slower(programs[i]))
     verdicts = [{"status": o.status, "detail": o.detail[:DETAIL_CHARS], "seconds": round(o.seconds, 3)}
                 for o in outcomes]
     for i in timed_out:
