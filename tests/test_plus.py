@@ -17,7 +17,7 @@ from phi1repro.evaluate.plus import (PlusLimits, PlusTask, expected_outputs, loa
                                      mbpp_prompt_parts, read_expected, write_expected)
 from phi1repro.evaluate.score import judge, score_samples, self_check
 from phi1repro.sandbox import Judged, Limits, Sandbox
-from phi1repro.sandbox_zygote import MAX_REPLY_BYTES, MAX_REPLY_ITEMS, Digest, NotPlainData, from_plain
+from phi1repro.sandbox_zygote import MAX_REPLY_BYTES, MAX_REPLY_ITEMS, Digest, from_plain
 
 SHARED_EVALPLUS = Path(__file__).resolve().parents[2] / "shared/data/evalplus"
 needs_evalplus = pytest.mark.skipif(not SHARED_EVALPLUS.exists(), reason=f"{SHARED_EVALPLUS} is not on this machine")
