@@ -49,6 +49,7 @@ import gc
 import hashlib
 import json
 import linecache
+import marshal
 import os
 import resource
 import select
@@ -75,8 +76,9 @@ ZYGOTE_FILENAME = "<string>"  # python -c
 DETAIL_CHARS = 2000  # a completion record's detail is cut to this length
 RECORD_BYTES = 1 << 16  # the tail of the completion pipe that is kept
 MAX_REPLY_BYTES = 16 << 20  # a larger result of a call goes as its Digest
-MAX_REPLY_ITEMS = 1 << 20  # and so does one of more items
+MAX_REPLY_ITEMS = 1 << 16  # and so does one of more items (or characters)
 DIGEST_SLICE = 1 << 14  # the items of a long list hashed at a time
+FLAT_TYPES = {type(None), bool, int, float, complex, str, bytes}
 MAX_VERDICT_BYTES = 256 << 20  # a verdict with the results the tests recorded (expected outputs)
 MAX_DEPTH = 100  # plain data nested deeper is unserialisable
 BIG_INT = 1 << 63  # larger integers travel as hex, which has no digit limit
@@ -529,6 +531,8 @@ def answer(namespace: dict, name: str, args, kwargs, project=None) -> dict:
         return {"raised": type(error).__name__, "args": args}
     flush_streams()
     try:
+        if project and type(value) in (list, tuple, str, bytes) and len(value) > MAX_REPLY_ITEMS:
+            raise TooManyItems
         return {"value": to_plain(value, budget=[MAX_REPLY_ITEMS] if project else None)}
     except TooManyItems:  # EvalPlus has outputs of a gigabyte: such a value goes as its Digest
         try:
@@ -819,8 +823,9 @@ class Digest:
     """Stands for a value too large to send: a sha256 of its text, so that equal values of the same
     types have the same digest. It equals another Digest of the same value, or a value whose digest
     it is. The text is the value's type and, a slice of DIGEST_SLICE items of a list or tuple at a
-    time, their repr, or where that shows a set or dict (whose repr depends on the order of
-    insertion) the JSON of their plain data made canonical."""
+    time: their marshal (version 2, which has no back-references) where each item is a number, a
+    string or None; else their repr, or where that shows a set or dict (whose repr depends on the
+    order of insertion) the JSON of their plain data made canonical."""
 
     def __init__(self, hexdigest: str):
         self.hexdigest = hexdigest
@@ -831,6 +836,9 @@ class Digest:
         items = value if type(value) in (list, tuple) else [value]
         for start in range(0, len(items), DIGEST_SLICE):
             part = list(items[start:start + DIGEST_SLICE])
+            if {type(item) for item in part} <= FLAT_TYPES:
+                digest.update(b"M" + marshal.dumps(part, 2))
+                continue
             text = repr(part)
             digest.update(("J" + json.dumps(canonical(to_plain(part))) if "{" in text else text).encode())
         return cls(digest.hexdigest())
