@@ -584,7 +584,7 @@ def judge_program(judge: dict, channel: Channel, recorded: list) -> tuple[str, s
     except ProgramLost:
         return "lost", ""
     except ProgramExited as error:
-        return "exited_early", str(error)
+        return "exited_early", where(error) + str(error)
     except Unserialisable as error:
         return "unserialisable_result", str(error)
     except CallTimeout as error:
@@ -706,7 +706,9 @@ def call_each(channel: Channel, function: str, inputs: list, time_limits: list, 
         if "value" not in reply:
             if "unserialisable" in reply:
                 raise Unserialisable(f"input {index}: {reply['unserialisable']}")
-            raise rebuilt(reply)
+            error = rebuilt(reply)
+            error.add_note(f"input {index}")  # the verdict's detail names it (describe)
+            raise error
         try:
             value = from_plain(reply["value"])
         except (NotPlainData, TypeError, ValueError, RecursionError):
@@ -948,7 +950,12 @@ def describe(error: BaseException) -> str:
     except Exception:
         message = "<unprintable>"
     name = error.name if isinstance(error, ProgramError) else type(error).__name__
-    return f"{name}: {message}" if message else name
+    return where(error) + (f"{name}: {message}" if message else name)
+
+
+def where(error: BaseException) -> str:
+    """'input 3: ' for an exception of a batch's call (call_each), else ''."""
+    return "".join(f"{note}: " for note in getattr(error, "__notes__", ()))
 
 
 if __name__ == "__main__":

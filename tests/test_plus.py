@@ -254,15 +254,15 @@ def test_a_cpu_bound_input_over_its_limit_fails_even_when_rerun():
 
 FAILING_ON_ONE = {
     "an exception": ("    if x == 1:\n        raise ValueError(f'bad input {x}')\n", "exception",
-                     "ValueError: bad input 1"),
+                     "input 1: ValueError: bad input 1"),
     "os._exit": ("    if x == 1:\n        os._exit(3)\n", "exited_early", "exit status 3"),
-    "sys.exit": ("    if x == 1:\n        sys.exit(3)\n", "exited_early", "SystemExit: 3"),
+    "sys.exit": ("    if x == 1:\n        sys.exit(3)\n", "exited_early", "input 1: SystemExit: 3"),
     "a wrong output, then an input that never returns": (
         "    if x == 1:\n        return -1\n    if x == 2:\n        while True:\n            pass\n",
         "assertion_failed", "AssertionError: input 1: expected 1, got -1"),
     "an exception, then an input that never returns": (
         "    if x == 1:\n        raise KeyError(x)\n    if x == 2:\n        time.sleep(3600)\n", "exception",
-        "KeyError: 1"),
+        "input 1: KeyError: 1"),
 }
 
 
@@ -409,7 +409,7 @@ def test_a_failing_canonical_solution_is_named(tmp_path):
     problems = write_problems(tmp_path / "p.jsonl.gz", problem("P/0", "f", "    return n\n", [[1]]),
                               problem("P/1", "g", "    return 1 / n\n", [[1]], [[0]]))
     with pytest.raises(RuntimeError, match=r"failed on 1 part\(s\) of .*p\.jsonl\.gz: P/1 plus: exception "
-                                           r"ZeroDivisionError"):
+                                           r"input 0: ZeroDivisionError"):
         judged_tasks(problems)
 
 
