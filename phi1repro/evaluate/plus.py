@@ -1,7 +1,7 @@
 """HumanEval+ and MBPP+ (EvalPlus): a completion is judged by its outputs on the benchmark's inputs.
 
     tasks = load_plus_tasks("HumanEvalPlus.jsonl.gz", "humanevalplus")
-    expected = expected_outputs(tasks, path, limits, workers, cache_dir)    # once per file, cached by its sha256
+    expected = expected_outputs(tasks, path, PlusLimits(), workers=2, cache="expected.json.gz")  # once per file
     checks = tasks["HumanEval/0"].with_expected(expected["HumanEval/0"]).checks(completion)  # {"base": Judged, "plus": Judged}
 
 Each problem has `base` inputs (the original benchmark's) and `plus` inputs (EvalPlus's extra
