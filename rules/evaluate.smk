@@ -13,7 +13,7 @@ rule evaluate_expected:
         expected="results/evaluate/expected/{benchmark}.json.gz",
         stats="results/evaluate/expected/{benchmark}.stats.json",
     params:
-        plus=EVALUATE["plus"],
+        memory_mb=EVALUATE["plus"]["memory_mb"],  # the only limit the reference runs take
     threads: EVALUATE["execution"]["workers"]
     log:
         "logs/evaluate/expected/{benchmark}.log",

@@ -4,5 +4,5 @@ from phi1repro.evaluate.plus import PlusLimits, expected_outputs_file
 from phi1repro.workflow import run_step
 
 run_step(snakemake, expected_outputs_file, problems=snakemake.input.problems, benchmark=snakemake.wildcards.benchmark,
-         out=snakemake.output.expected, stats_out=snakemake.output.stats, limits=PlusLimits(**snakemake.params.plus),
+         out=snakemake.output.expected, stats_out=snakemake.output.stats, limits=PlusLimits(memory_mb=snakemake.params.memory_mb),
          workers=snakemake.threads)
