@@ -19,8 +19,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --no-deps evalplus==0.3.1
 	touch $@
 
+# Offline: a model load that would reach a hub fails, as it would on a laptop without network.
 demo: $(STAMP)
-	$(BIN)/snakemake --configfile configs/demo.yaml --cores $(CORES) $(DEMO_TARGET)
+	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 $(BIN)/snakemake --configfile configs/demo.yaml --cores $(CORES) $(DEMO_TARGET)
 
 test: $(STAMP) graphviz
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

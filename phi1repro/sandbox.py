@@ -36,9 +36,12 @@ Where `unshare` works, each zygote runs in its own user and PID namespaces, a ne
 with no interface up unless `network=True` (no network, not even loopback), and where the
 machine allows it a mount namespace with a private /proc (other processes, and so their
 environments, are invisible); `sandbox.namespaces` lists the options in effect. Inside them the
-processes and threads of a program are limited too (RLIMIT_NPROC; the kernel exempts a real
-root user from it). Without `unshare` (`namespaces == ()`, a warning is logged) programs share
-the network and the process table, and descendants that call setsid survive.
+processes and threads of a program are limited too (RLIMIT_NPROC, `sandbox.process_limited`).
+The kernel exempts a real root user from that limit, so a sandbox run by root makes each zygote's
+user namespace itself, mapping root to root and one more user to PROGRAM_UID outside, and runs
+programs as that user (`sandbox.programs_as_user`): bound by the limit, unable to signal, trace
+or write anything of root's. Without `unshare` (`namespaces == ()`, a warning is logged)
+programs share the network and the process table, and descendants that call setsid survive.
 
 Inside a mount namespace (`sandbox.read_only_fs`) programs can write only in their zygote's
 own directory, which holds each program's working directory and is emptied after each program:
@@ -49,7 +52,9 @@ limit per file.
 
 What is not isolated: this is process isolation, not a virtual machine. A program runs as the
 user who runs the sandbox (mapped to root inside its user namespace, without privileges
-outside it) and can read every file that user can read.
+outside it), or as PROGRAM_UID when that is root, and can read every file that user can read
+(as PROGRAM_UID it keeps CAP_DAC_READ_SEARCH for this: the interpreter's library may lie in
+root's home).
 """
 
 from __future__ import annotations
@@ -84,8 +89,22 @@ STARTUP_TIMEOUT_S = 60.0  # for a zygote to import its modules and say it is rea
 ANSWER_GRACE_S = 10.0  # beyond the wall-time limit, for a zygote to clean up and answer
 _HEADER = struct.Struct(">I")
 _ZYGOTE_SOURCE = Path(__file__).with_name("sandbox_zygote.py")
-_NAMESPACES = ("--user", "--map-root-user", "--pid", "--fork", "--kill-child")
+_USER_NAMESPACE = ("--user", "--map-root-user")
+_NAMESPACES = (*_USER_NAMESPACE, "--pid", "--fork", "--kill-child")
 _PRIVATE_PROC = ("--mount", "--mount-proc")
+PROGRAM_UID = 65534  # outside the user namespace, the user that programs run as when root runs the sandbox
+_PROGRAM_USER = 1  # that user inside (the zygote's PROGRAM_USER)
+# Run by root, the sandbox makes the zygote's user namespace itself: this stage enters a new one, says
+# so with one byte, waits until the sandbox has mapped root to root and _PROGRAM_USER to PROGRAM_UID
+# (only a writer outside may map two users), then executes the rest of its command line.
+_USER_NAMESPACE_STAGE = """
+import ctypes, os, sys
+if ctypes.CDLL(None, use_errno=True).unshare(0x10000000) != 0:  # CLONE_NEWUSER
+    sys.exit("unshare(CLONE_NEWUSER): " + os.strerror(ctypes.get_errno()))
+os.write(1, b"u")
+if os.read(0, 1) == b"m":
+    os.execv(sys.argv[1], sys.argv[1:])
+"""
 
 
 @dataclass(frozen=True)
@@ -196,6 +215,17 @@ class Sandbox:
         return all(worker.read_only_fs for worker in self._workers)
 
     @property
+    def programs_as_user(self) -> bool:
+        """Whether programs run as PROGRAM_UID rather than as the user who runs the sandbox (root)."""
+        return self._workers[0].programs_as_user
+
+    @property
+    def process_limited(self) -> bool:
+        """Whether `Limits.max_processes` binds programs (RLIMIT_NPROC, inside the zygotes' user namespaces,
+        where the kernel does not exempt them: a sandbox run by root runs its programs as PROGRAM_UID)."""
+        return bool(self.namespaces)
+
+    @property
     def worker_pids(self) -> list[int]:
         """The pids of the worker processes (`unshare`, or the zygote itself without namespaces)."""
         return [worker.process.pid for worker in self._workers]
@@ -273,12 +303,20 @@ class _Zygote:
 
     def __init__(self, namespaces: tuple[str, ...], root: str):
         self.namespaces, self.root = namespaces, root
+        self.programs_as_user = bool(namespaces) and os.geteuid() == 0
         self._start()
 
     def _start(self) -> None:
-        unshare = (shutil.which("unshare"), *self.namespaces) if self.namespaces else ()
-        read_only = ("--read-only",) if "--mount" in self.namespaces else ()
-        command = [*unshare, sys.executable, "-I", "-S", "-c", _ZYGOTE_SOURCE.read_text(), self.root, *read_only]
+        flags = ("--read-only",) if "--mount" in self.namespaces else ()
+        if self.programs_as_user:
+            flags += ("--programs-as-user",)
+        command = [sys.executable, "-I", "-S", "-c", _ZYGOTE_SOURCE.read_text(), self.root, *flags]
+        if self.programs_as_user:
+            others = [option for option in self.namespaces if option not in _USER_NAMESPACE]
+            command = [sys.executable, "-I", "-S", "-c", _USER_NAMESPACE_STAGE, shutil.which("unshare"), *others,
+                       *command]
+        elif self.namespaces:
+            command = [shutil.which("unshare"), *self.namespaces, *command]
         # A new session: a Ctrl-C in the terminal reaches the parent, which then stops the zygotes.
         self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env={}, bufsize=0,
                                         start_new_session=True)
@@ -286,14 +324,26 @@ class _Zygote:
         self._answers.register(self.process.stdout.fileno(), select.POLLIN)
 
     def wait_ready(self) -> None:
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
         try:
-            ready = self._receive(time.monotonic() + STARTUP_TIMEOUT_S)
+            if self.programs_as_user:
+                self._map_users(deadline)
+            ready = self._receive(deadline)
         except _WorkerLost as lost:
             self.stop()
             raise RuntimeError(f"{lost} while starting (its stderr is above)") from None
         self.read_only_fs = ready["read_only_fs"]
         if not self.read_only_fs:
             _warn_writable(ready["why_writable"])
+
+    def _map_users(self, deadline: float) -> None:
+        """Map the stage's new user namespace (see _USER_NAMESPACE_STAGE), then let it go on."""
+        if self._read(1, deadline) != b"u":
+            raise self._died()
+        mapping = f"0 0 1\n{_PROGRAM_USER} {PROGRAM_UID} 1\n"
+        for name in ("uid_map", "gid_map"):
+            Path(f"/proc/{self.process.pid}/{name}").write_text(mapping)
+        os.write(self.process.stdin.fileno(), b"m")
 
     def restart(self) -> None:
         self.stop()

@@ -1,7 +1,9 @@
 """The worker side of `phi1repro.sandbox`: a zygote that forks the processes of each program.
 
-`Sandbox` starts this file's text as `python -I -S -c <text> <workdir root> [--read-only]`
-(under `unshare` where it can), so it must need nothing but the standard library. The zygote
+`Sandbox` starts this file's text as `python -I -S -c <text> <workdir root> [--read-only]
+[--programs-as-user]` (under `unshare` where it can), so it must need nothing but the standard
+library. With --programs-as-user (a sandbox run by root, whose user namespace maps PROGRAM_USER to
+an unprivileged user outside) programs run as that user, so that RLIMIT_NPROC binds them. The zygote
 imports the modules that programs commonly use once, makes its own directory under the root,
 and with --read-only (given in a mount namespace of its own) makes every mount but that
 directory read-only for its programs. It says it is ready, whether read-only is in effect and
@@ -90,7 +92,9 @@ SYS_MOUNT_SETATTR = 442
 AT_FDCWD, AT_RECURSIVE = -100, 0x8000
 MOUNT_ATTR_RDONLY, MOUNT_ATTR_NODEV = 0x1, 0x4
 MS_BIND = 0x1000
-PR_SET_DUMPABLE, PR_CAPBSET_DROP = 4, 24
+PR_SET_DUMPABLE, PR_SET_KEEPCAPS, PR_CAPBSET_DROP = 4, 8, 24
+CAP_DAC_READ_SEARCH = 2
+PROGRAM_USER = 1  # inside the user namespace; see --programs-as-user
 LINUX_CAPABILITY_VERSION_3 = 0x20080522
 
 # A judge rebuilds the program's exceptions of these built-in types; StopIteration and
@@ -108,6 +112,7 @@ PROJECTIONS = {
 }
 
 libc = ctypes.CDLL(None, use_errno=True)
+programs_as_user = False  # set by main from --programs-as-user
 
 
 class MountAttr(ctypes.Structure):
@@ -119,6 +124,7 @@ class CapabilityHeader(ctypes.Structure):
 
 
 def main() -> None:
+    global programs_as_user
     # The protocol moves to private descriptors; 0 and 1 point at /dev/null, so that nothing
     # else (a stray print, a child that forgets to close them) can write into it.
     requests, answers = os.dup(0), os.dup(1)
@@ -134,7 +140,10 @@ def main() -> None:
             __import__(name)
         except ImportError:  # e.g. an interpreter built without readline
             pass
+    programs_as_user = "--programs-as-user" in sys.argv[2:]
     own_root = tempfile.mkdtemp(dir=sys.argv[1])
+    if programs_as_user:
+        os.chown(own_root, PROGRAM_USER, PROGRAM_USER)
     why_writable = make_read_only_but(own_root) if "--read-only" in sys.argv[2:] else "no mount namespace of its own"
     del sys.argv[1:]  # programs see sys.argv == ["-c"], as with `python -c`
     gc.collect()
@@ -179,14 +188,24 @@ def mount_setattr(path: str, flags: int, attributes: MountAttr) -> None:
 
 def drop_capabilities() -> None:
     """Empty the capability bounding set where this process may (so that executing a program does
-    not restore any), then drop every capability."""
+    not restore any), then drop every capability. With --programs-as-user, become PROGRAM_USER
+    first, keeping CAP_DAC_READ_SEARCH alone (over the namespace's files: root's and the program
+    user's), so that the program still reads what root can, such as an interpreter's library in
+    root's home, but can write, signal and trace nothing of root's."""
     with open("/proc/sys/kernel/cap_last_cap") as file:
         last_capability = int(file.read())
     for capability in range(last_capability + 1):
         if libc.prctl(PR_CAPBSET_DROP, ctypes.c_ulong(capability), 0, 0, 0) != 0:
             break  # without CAP_SETPCAP: an unprivileged user, whose bounding set grants nothing on exec
-    no_capabilities = (ctypes.c_uint32 * 6)()  # effective, permitted, inheritable, for two 32-bit words
-    check(libc.capset(ctypes.byref(CapabilityHeader(LINUX_CAPABILITY_VERSION_3, 0)), no_capabilities), "capset")
+    kept = 0
+    if programs_as_user:
+        os.setgroups([])
+        os.setresgid(PROGRAM_USER, PROGRAM_USER, PROGRAM_USER)
+        check(libc.prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0), "prctl(PR_SET_KEEPCAPS)")
+        os.setresuid(PROGRAM_USER, PROGRAM_USER, PROGRAM_USER)
+        kept = 1 << CAP_DAC_READ_SEARCH
+    capabilities = (ctypes.c_uint32 * 6)(kept, kept)  # effective, permitted, inheritable, for two 32-bit words
+    check(libc.capset(ctypes.byref(CapabilityHeader(LINUX_CAPABILITY_VERSION_3, 0)), capabilities), "capset")
 
 
 def check(result: int, operation: str) -> None:
@@ -469,6 +488,8 @@ def isolate(limits: dict, workdir: str, out_w: int, err_w: int, contained: bool)
         os.close(source)
     sys.stdout.reconfigure(line_buffering=True)  # what a killed program printed still arrives
     set_limits(limits, contained)
+    if programs_as_user:
+        os.chown(workdir, PROGRAM_USER, PROGRAM_USER)
     drop_capabilities()  # so that the program can neither make the mounts writable again nor trace anything
 
 
@@ -891,7 +912,9 @@ def set_limits(limits: dict, contained: bool) -> None:
         resource.RLIMIT_FSIZE: limits["max_file_bytes"],
         resource.RLIMIT_CORE: 0,
     }
-    if contained:
+    if programs_as_user:  # RLIMIT_NPROC counts the tasks of PROGRAM_USER in the namespace: the program's
+        wanted[resource.RLIMIT_NPROC] = limits["max_processes"]
+    elif contained:
         # RLIMIT_NPROC counts the tasks of a user in a user namespace: here unshare, the zygote,
         # a judge and the program's own. Outside a namespace it would count all of the user's processes.
         wanted[resource.RLIMIT_NPROC] = limits["max_processes"] + 3

@@ -1,4 +1,18 @@
+import os
+
 import pytest
+
+from needs import missing
+
+# No test reaches a model hub: a model load that needs the network fails here as it would offline.
+os.environ.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
+
+
+def pytest_runtest_setup(item):
+    for mark in item.iter_markers("needs"):
+        available, what = mark.args
+        if not available:
+            missing(what)
 
 
 @pytest.fixture(scope="module")
@@ -19,6 +33,7 @@ def demo_run(tmp_path_factory):
 
     {"source": the unpacked archive, "workdir": the run's directory, "config": its config, "output": the
     run's stdout and stderr}."""
+    import shutil
     import subprocess
     import sys
     import tarfile
@@ -26,6 +41,8 @@ def demo_run(tmp_path_factory):
 
     from phi1repro.archive import write_source_archive
 
+    if shutil.which("dot") is None:
+        missing("graphviz's dot is not installed (apt-get install graphviz): the demo's archive draws its graphs")
     repo = Path(__file__).resolve().parents[1]
     root = tmp_path_factory.mktemp("demo")
     source, workdir = root / "source", root / "work"

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from needs import needs
 from phi1repro.benchmarks import prepare_benchmark, read_benchmark
 from phi1repro.errors import InputError
 
@@ -35,7 +36,7 @@ def test_humaneval_comes_from_the_package_verified(tmp_path):
     assert problems[0]["task_id"] == "HumanEval/0" and problems[0]["entry_point"] == "has_close_elements"
 
 
-@pytest.mark.skipif(not SHARED_MBPP.exists(), reason=f"{SHARED_MBPP} is not on this machine")
+@needs(SHARED_MBPP.exists(), f"{SHARED_MBPP} is not on this machine")
 def test_mbpp_gets_its_splits(tmp_path):
     stats, problems = prepare(tmp_path, "mbpp", SHARED_MBPP, MBPP_SHA256)
     assert stats["splits"] == {"prompt": 10, "test": 500, "validation": 90, "train": 374}
@@ -90,7 +91,7 @@ EVALPLUS = {"humanevalplus": ("HumanEvalPlus.jsonl.gz", "272720b90ac375502c8ed23
             "mbppplus": ("MbppPlus.jsonl.gz", "af43697e8791c4c149bdfd6b489d8b5412507551ac20e28a439f650b8225db63", 378)}
 
 
-@pytest.mark.skipif(not SHARED_EVALPLUS.exists(), reason=f"{SHARED_EVALPLUS} is not on this machine")
+@needs(SHARED_EVALPLUS.exists(), f"{SHARED_EVALPLUS} is not on this machine")
 @pytest.mark.parametrize("benchmark", list(EVALPLUS))
 def test_evalplus_is_optional_and_verified_the_same_way(tmp_path, benchmark):
     name, sha256, count = EVALPLUS[benchmark]

@@ -11,6 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from needs import needs
 from decontam_cases import BASE, CLEAN, RENAMED, REFORMATTED, REWORDED, WHILE_LOOP
 from phi1repro.benchmarks import prepare_benchmark, read_benchmark
 from phi1repro.decontam.items import item_features, problems_of, python_blocks
@@ -209,7 +210,7 @@ def test_cli_on_jsonl_and_a_bad_file(tmp_path, benchmarks):
     assert run.returncode == 1 and "neither a HumanEval problem" in run.stderr
 
 
-@pytest.mark.skipif(not SHARED_MBPP.exists(), reason="needs ../shared/data/mbpp beside the repository")
+@needs(SHARED_MBPP.exists(), f"{SHARED_MBPP} is not on this machine")
 def test_real_mbpp_test_split_has_500_problems_and_finds_a_planted_copy(tmp_path):
     sha = "0b5e07b5b40fedd01c57b7c9177b79f8b2eebd72c304c928605d91a7237d2f33"
     prepare_benchmark("mbpp", str(SHARED_MBPP), sha, str(tmp_path / "mbpp.jsonl"), str(tmp_path / "s.json"))

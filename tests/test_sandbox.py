@@ -1,6 +1,8 @@
 import os
+import shutil
 import signal
 import socket
+import tempfile
 import threading
 import time
 import uuid
@@ -8,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from needs import missing
 from phi1repro.sandbox import STATUSES, Limits, Outcome, Sandbox
 
 
@@ -26,7 +29,7 @@ def impatient():
 @pytest.fixture
 def read_only_sandbox(sandbox):
     if not sandbox.read_only_fs:
-        pytest.skip("no mount namespace here, so no read-only mounts: programs can write wherever the user can")
+        missing("no mount namespace here, so no read-only mounts: programs can write wherever the user can")
     return sandbox
 
 
@@ -194,11 +197,20 @@ def test_writing_outside_the_working_directory_fails(read_only_sandbox, tmp_path
     assert not target.exists()
 
 
-def test_a_program_cannot_make_the_file_system_writable_again(read_only_sandbox, tmp_path):
-    target = tmp_path / "harm"
+@pytest.fixture
+def open_directory():
+    """A directory anyone may write in, on a path anyone may traverse: only the read-only mount stops a write."""
+    directory = Path(tempfile.mkdtemp())
+    directory.chmod(0o777)
+    yield directory
+    shutil.rmtree(directory)
+
+
+def test_a_program_cannot_make_the_file_system_writable_again(read_only_sandbox, open_directory):
+    target = open_directory / "harm"
     program = f"""
 import ctypes, importlib, os
-mount = {str(tmp_path)!r}
+mount = {str(open_directory)!r}
 while not os.path.ismount(mount):
     mount = os.path.dirname(mount)
 importlib.reload(os)  # as if restoring a function that a guard had removed
@@ -316,7 +328,7 @@ def listening_port():
 
 def test_no_network_when_isolated(sandbox, listening_port):
     if not sandbox.network_isolated:
-        pytest.skip("unshare is unavailable here: the sandbox cannot isolate the network")
+        missing("unshare is unavailable here: the sandbox cannot isolate the network")
     outcome = sandbox.run_one(f"import socket\nsocket.create_connection(('127.0.0.1', {listening_port}), timeout=1)\n")
     assert outcome.status == "exception"
     assert outcome.detail.startswith("OSError: [Errno 101] Network is unreachable")
@@ -329,14 +341,15 @@ def test_network_when_asked_for(listening_port):
     assert outcome.status == "passed", outcome.detail
 
 
-def test_process_limit_inside_namespaces():
-    if os.geteuid() == 0:
-        pytest.skip("the kernel exempts a real root user from RLIMIT_NPROC")
-    with Sandbox(1, Limits(max_processes=4)) as sandbox:
-        if not sandbox.namespaces:
-            pytest.skip("RLIMIT_NPROC is applied only inside the sandbox's user namespace")
-        outcome = sandbox.run_one("import os, time\nfor _ in range(8):\n    if os.fork() == 0:\n        time.sleep(5)\n")
+def test_a_fork_loop_is_stopped_by_the_process_limit_not_the_wall_time():
+    """As root too: programs then run as an unprivileged user, whom the kernel does not exempt."""
+    with Sandbox(1, Limits(max_processes=4, timeout_s=10.0)) as sandbox:
+        if not sandbox.process_limited:
+            missing("unshare is unavailable here: RLIMIT_NPROC binds programs only inside their user namespace")
+        assert sandbox.programs_as_user == (os.geteuid() == 0)
+        outcome = sandbox.run_one("import os, time\nwhile True:\n    if os.fork() == 0:\n        time.sleep(30)\n")
     assert (outcome.status, outcome.detail) == ("exception", "BlockingIOError: [Errno 11] Resource temporarily unavailable")
+    assert outcome.seconds < 2
 
 
 def test_outcomes_come_back_in_input_order(sandbox):

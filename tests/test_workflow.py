@@ -16,6 +16,7 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
+from needs import needs
 from phi1repro.archive import read_manifest
 from test_readers import stack_row, write_stack
 from test_stackexchange import answer, question, write_posts
@@ -26,7 +27,7 @@ REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = Path(sys.executable).parent / "snakemake"
 FUNCTION = inspect.getsource(textwrap.dedent)
 MBPP = REPO.parent / "shared/data/mbpp/mbpp.jsonl"
-needs_mbpp = pytest.mark.skipif(not MBPP.exists(), reason="needs ../shared/data/mbpp beside the repository")
+needs_mbpp = needs(MBPP.exists(), f"{MBPP} is not on this machine")
 EVALPLUS = REPO.parent / "shared/data/evalplus"
 
 
@@ -389,7 +390,7 @@ def test_the_paper_archive_is_complete(demo_run):
     assert source_info["config"] == "demo.yaml" and source_info["snakemake"]
 
 
-@pytest.mark.skipif(not EVALPLUS.exists(), reason="needs ../shared/data/evalplus beside the repository")
+@needs(EVALPLUS.exists(), f"{EVALPLUS} is not on this machine")
 def test_humaneval_plus_scores_a_demo_model(demo_run):
     """HumanEval+ configured beside the finished demo (after the tests that read its plans and archive):
     its expected outputs, self-check and phi1's score."""

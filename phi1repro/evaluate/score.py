@@ -120,7 +120,8 @@ def execute(programs: list[str | Judged], limits: Limits, workers: int,
     (EvalPlus's per-input limits stay as they are: on the rerun they apply to a program alone.)"""
     with Sandbox(workers, limits) as sandbox:
         outcomes = sandbox.run(programs, desc=desc)
-        isolation = {"namespaces": list(sandbox.namespaces), "read_only_fs": sandbox.read_only_fs}
+        isolation = {"namespaces": list(sandbox.namespaces), "read_only_fs": sandbox.read_only_fs,
+                     "process_limited": sandbox.process_limited}
     timed_out = [i for i, o in enumerate(outcomes) if o.status == "timeout"]
 
     def slower(program: str | Judged) -> str | Judged:
