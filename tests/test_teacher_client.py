@@ -156,6 +156,51 @@ def test_retries_give_up_per_item(tmp_path):
                for r in results)
 
 
+@pytest.mark.parametrize("header", ["retry-after", "retry-after-ms"])
+def test_a_429_is_retried_after_the_wait_it_asks_for(tmp_path, header):
+    faults = Faults(script=("429",), retry_after_s=0.6, retry_after_header=header)
+    with serve_in_thread(ServerConfig(faults=faults)) as running:
+        cfg = config(running, tmp_path)
+        assert faults.retry_after_s > 2 * cfg.backoff_max_s  # a backoff alone would retry too soon
+        [result] = Teacher(cfg, "retry-after").run(make_requests("retry-after", 1))
+        limited, retried = running.arrivals()
+    assert result.error is None and (limited.fault, retried.fault) == ("429", None)
+    assert retried.at - limited.at >= faults.retry_after_s
+
+
+def answer_held_past_the_timeout(tmp_path, stage: str):
+    """One request whose first answer the server holds four times the client's timeout_s: the teacher, the
+    request's result, the server's arrivals, and the usage the server answers the request with."""
+    faults = Faults(script=("slow",), slow_s=1.0)
+    with serve_in_thread(ServerConfig(faults=faults)) as running:
+        teacher = Teacher(config(running, tmp_path, timeout_s=0.25), stage)
+        assert faults.slow_s >= 4 * teacher.config.timeout_s
+        [request] = make_requests(stage, 1)
+        [result] = teacher.run([request])
+        arrivals = running.arrivals()
+        usage = openai.OpenAI(base_url=running.base_url, api_key="x").chat.completions.create(**request.body).usage
+    return teacher, result, arrivals, usage
+
+
+def test_a_slow_answer_is_timed_out_and_retried(tmp_path):
+    teacher, result, arrivals, _ = answer_held_past_the_timeout(tmp_path, "slow")
+    held, retried = arrivals
+    assert result.error is None and result.texts and (held.fault, retried.fault) == ("slow", None)
+    assert teacher.config.timeout_s <= retried.at - held.at < 1.0  # timed out, not waited out
+
+
+def test_a_timed_out_request_is_charged_once(tmp_path):
+    teacher, result, arrivals, usage = answer_held_past_the_timeout(tmp_path, "charged")
+    assert [a.fault for a in arrivals] == ["slow", None]
+    price = PRICES["m"]
+    cost = (usage.prompt_tokens * price["prompt"] + usage.completion_tokens * price["completion"]) / 1e6
+    assert (result.prompt_tokens, result.completion_tokens) == (usage.prompt_tokens, usage.completion_tokens)
+    assert result.cost_usd == pytest.approx(cost)
+    assert teacher.spent()["total"] == {"requests": 1, "prompt_tokens": usage.prompt_tokens,
+                                        "completion_tokens": usage.completion_tokens,
+                                        "tokens": usage.total_tokens, "usd": pytest.approx(cost)}
+
+
 def test_budget_stops_the_stage_and_a_rerun_resumes(server, tmp_path):
     requests = make_requests("budget", 40)
     teacher = Teacher(config(server, tmp_path, budget_usd=0.5, max_concurrency=4), "budget")

@@ -15,9 +15,9 @@ from openai.types.chat import ChatCompletion
 
 from phi1repro.offline_teacher.rubric import educational_value, extract_code
 from phi1repro.quality.annotate import ANNOTATION_MARKER
-from phi1repro.offline_teacher.protocol import request_key
+from phi1repro.offline_teacher.protocol import count_tokens, request_key
 from phi1repro.offline_teacher.server import serve_in_thread
-from phi1repro.offline_teacher.state import Faults, ServerConfig
+from phi1repro.offline_teacher.state import RETRY_AFTER_HEADERS, THINKING, Faults, ServerConfig
 
 HELLO = [{"role": "user", "content": "Say hello."}]
 
@@ -152,6 +152,22 @@ def test_annotation_answers_in_the_asked_format(client):
     assert content == "score: {}\nreason: {}".format(*educational_value(GOOD))
 
 
+@pytest.mark.parametrize("thinking", ["tags", "field"])
+def test_a_thinking_teacher_answers_as_reasoning_models_do(client, thinking):
+    body = {"model": "m", "messages": [{"role": "user", "content": annotation_prompt(GOOD)}], "temperature": 0}
+    plain = client.chat.completions.create(**body)
+    with serve_in_thread(ServerConfig(thinking=thinking)) as running:
+        status, thought = raw_request(running.base_url, "POST", "/v1/chat/completions", body)
+    message, answer = thought["choices"][0]["message"], plain.choices[0].message.content
+    if thinking == "tags":  # as DeepSeek-R1 and Qwen3 answer on a server without a reasoning parser
+        assert message["content"] == f"<think>\n{THINKING}\n</think>\n\n{answer}"
+        extra_tokens = count_tokens(f"<think></think>{THINKING}")
+    else:
+        assert message["content"] == answer and message["reasoning_content"] == THINKING
+        extra_tokens = count_tokens(THINKING)
+    assert status == 200 and thought["usage"]["completion_tokens"] == plain.usage.completion_tokens + extra_tokens
+
+
 def test_refuse_trigger_is_a_bad_request(client):
     with pytest.raises(openai.BadRequestError) as e:
         client.chat.completions.create(model="gpt-4", messages=[{"role": "user", "content": "x [[refuse]] y"}])
@@ -188,13 +204,37 @@ def test_models_lists_requested_models(client):
     assert {"offline-teacher", "my-model"} <= {m.id for m in client.models.list()}
 
 
-def test_rate_limit_fault():
-    with faulty(rate_429=1.0, retry_after_s=0.25) as running:
+@pytest.mark.parametrize("header, value", [("retry-after", "0.25"), ("retry-after-ms", "250")])
+def test_rate_limit_fault(header, value):
+    with faulty(rate_429=1.0, retry_after_s=0.25, retry_after_header=header) as running:
         client = openai.OpenAI(base_url=running.base_url, api_key="test", max_retries=0)
         with pytest.raises(openai.RateLimitError) as e:
             client.chat.completions.create(model="m", messages=HELLO)
-        assert e.value.response.headers["retry-after"] == "0.25"
+        sent = {name: e.value.response.headers.get(name) for name in RETRY_AFTER_HEADERS}
+        assert sent == {name: value if name == header else None for name in RETRY_AFTER_HEADERS}
         assert running.stats()["faults"]["429"] == 1
+
+
+def test_a_fault_script_comes_before_the_draws_and_arrivals_are_logged():
+    with faulty(script=("429", None, "slow"), rate_500=1.0, slow_s=0.1) as running:
+        client = openai.OpenAI(base_url=running.base_url, api_key="test", max_retries=0)
+        outcomes = []
+        for _ in range(4):
+            try:
+                outcomes.append(client.chat.completions.create(model="m", messages=HELLO).object)
+            except openai.APIStatusError as e:
+                outcomes.append(e.status_code)
+        client.models.list()  # not a chat request: not logged
+        arrivals = running.arrivals()
+    assert outcomes == [429, "chat.completion", "chat.completion", 500]
+    assert [a.fault for a in arrivals] == ["429", None, "slow", "500"]
+    assert arrivals[3].at - arrivals[2].at >= 0.1  # the slow answer was held before the next request came
+
+
+@pytest.mark.parametrize("faults", [dict(script=("fire",)), dict(retry_after_header="x-retry")])
+def test_unknown_fault_options_are_refused(faults):
+    with pytest.raises(ValueError):
+        Faults(**faults)
 
 
 @pytest.mark.parametrize(

@@ -20,13 +20,26 @@ import json
 import os
 import signal
 import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from .protocol import JSON_FORMATS, error_body
-from .state import ENDPOINT_GROUPS, OFFLINE_MODEL, Faults, ServerConfig, StoredBatch, StoredFile, Teacher
+from .state import (
+    ENDPOINT_GROUPS,
+    OFFLINE_MODEL,
+    RETRY_AFTER_HEADERS,
+    THINKING_MODES,
+    Arrival,
+    Faults,
+    ServerConfig,
+    StoredBatch,
+    StoredFile,
+    Teacher,
+)
 
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024  # the OpenAI limit for a batch input file
 CRASH_EXIT_CODE = 3
@@ -44,7 +57,8 @@ def _endpoint_group(path: str) -> str | None:
 
 @web.middleware
 async def _count_and_inject_faults(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Count the request by endpoint group; draw and apply a fault where faults apply."""
+    """Count the request by endpoint group; draw and apply a fault where faults apply; log a chat request's
+    arrival."""
     teacher = request.app[TEACHER]
     group = _endpoint_group(request.path)
     if group is None:
@@ -52,10 +66,13 @@ async def _count_and_inject_faults(request: web.Request, handler: Handler) -> we
     teacher.requests[group] += 1
     faults = teacher.config.faults
     faultable = group == "chat_completions" or (teacher.config.faults_on_batches and group in ("files", "batches"))
-    match teacher.draw_fault() if faultable else None:
+    fault = teacher.draw_fault() if faultable else None
+    if group == "chat_completions":
+        teacher.arrivals.append(Arrival(time.monotonic(), fault))
+    match fault:
         case "429":
             return _json(429, error_body("Rate limit reached (injected fault).", code="rate_limit_exceeded",
-                                         type="requests"), {"Retry-After": f"{faults.retry_after_s:g}"})
+                                         type="requests"), faults.retry_after())
         case "500":
             return _json(500, error_body("The server had an error processing your request (injected fault).",
                                          type="server_error"))
@@ -102,6 +119,13 @@ async def create_file(request: web.Request) -> web.Response:
     if not isinstance(purpose, str) or not purpose:
         return _json(400, error_body("'purpose' is required.", "purpose"))
     return _json(200, request.app[TEACHER].add_file(upload.file.read(), upload.filename, purpose))
+
+
+async def list_files(request: web.Request) -> web.Response:
+    """Every stored file, newest first, or those of the `purpose` asked (no paging: the offline teacher holds few)."""
+    purpose = request.query.get("purpose")
+    data = [f.obj for f in reversed(request.app[TEACHER].files.values()) if purpose in (None, f.obj["purpose"])]
+    return _json(200, {"object": "list", "data": data, "has_more": False})
 
 
 def _stored(request: web.Request, table: dict, kind: str):
@@ -180,6 +204,7 @@ def make_app(config: ServerConfig) -> web.Application:
         web.post("/v1/chat/completions", chat_completions),
         web.get("/v1/models", list_models),
         web.post("/v1/files", create_file),
+        web.get("/v1/files", list_files),
         web.get("/v1/files/{id}", retrieve_file),
         web.get("/v1/files/{id}/content", file_content),
         web.delete("/v1/files/{id}", delete_file),
@@ -239,12 +264,19 @@ class RunningServer:
 
     def stats(self) -> dict[str, Any]:
         """The same as GET /stats (also after stop)."""
-        teacher = self._app[TEACHER]
-        if not self._thread.is_alive():
-            return teacher.stats()
+        return self._snapshot(self._app[TEACHER].stats)
 
-        async def snapshot() -> dict[str, Any]:
-            return teacher.stats()
+    def arrivals(self) -> list[Arrival]:
+        """The chat requests' arrivals (time.monotonic() of this process) and faults, oldest first."""
+        return self._snapshot(lambda: list(self._app[TEACHER].arrivals))
+
+    def _snapshot(self, read: Callable[[], Any]) -> Any:
+        """read() on the server's loop while it runs (so no request changes the state meanwhile)."""
+        if not self._thread.is_alive():
+            return read()
+
+        async def snapshot() -> Any:
+            return read()
 
         return asyncio.run_coroutine_threadsafe(snapshot(), self._loop).result()
 
@@ -285,7 +317,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=0, help="0: a free port")
     parser.add_argument("--latency-ms", type=float, default=0.0, help="added to every chat completion")
     parser.add_argument("--rate-429", type=float, default=0.0)
-    parser.add_argument("--retry-after", type=float, default=0.05, help="seconds, in the Retry-After header of a 429")
+    parser.add_argument("--retry-after", type=float, default=0.05, help="seconds a 429 asks to wait")
+    parser.add_argument("--retry-after-header", choices=RETRY_AFTER_HEADERS, default="retry-after",
+                        help="the 429's header: retry-after (seconds) or retry-after-ms (milliseconds)")
     parser.add_argument("--rate-500", type=float, default=0.0)
     parser.add_argument("--rate-drop", type=float, default=0.0)
     parser.add_argument("--rate-malformed", type=float, default=0.0)
@@ -297,18 +331,21 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--faults-on-batches", action="store_true", help="faults on the Files and Batch APIs too")
     parser.add_argument("--answer-style", choices=("plain", "varied"), default="plain",
                         help="of the annotation's and grader's free-text answers")
+    parser.add_argument("--thinking", choices=THINKING_MODES, default="none",
+                        help="answer as a reasoning model: a <think> block in the content (tags) or reasoning_content")
     parser.add_argument("--response-formats", default=",".join(JSON_FORMATS),
                         help="comma-separated response_format types accepted (empty: none)")
     args = parser.parse_args(argv)
     try:
-        faults = Faults(rate_429=args.rate_429, retry_after_s=args.retry_after, rate_500=args.rate_500,
+        faults = Faults(rate_429=args.rate_429, retry_after_s=args.retry_after,
+                        retry_after_header=args.retry_after_header, rate_500=args.rate_500,
                         rate_drop=args.rate_drop, rate_malformed=args.rate_malformed, rate_slow=args.rate_slow,
                         slow_s=args.slow_s, seed=args.seed)
     except ValueError as e:
         parser.error(str(e))
     config = ServerConfig(latency_s=args.latency_ms / 1000, faults=faults, batch_seconds=args.batch_seconds,
                           faults_on_batches=args.faults_on_batches, answer_style=args.answer_style, seed=args.seed,
-                          exit_after=args.exit_after,
+                          exit_after=args.exit_after, thinking=args.thinking,
                           response_formats=frozenset(filter(None, args.response_formats.split(","))))
     asyncio.run(_serve_until_signalled(config, args.host, args.port))
 

@@ -2,17 +2,23 @@
 
 Faults (Faults) are drawn for /v1/chat/completions, and for the Files and Batch APIs too with
 faults_on_batches: one draw from random.Random(seed) per request, in the order requests arrive, picks
-at most one of 429 (with Retry-After), 500, a dropped connection, a 200 whose body is not JSON, or a
-slow answer. A last user message containing "[[refuse]]" is always refused with 400
-"content_policy_violation". A response_format type not in ServerConfig.response_formats is refused as
-OpenAI refuses it (400, param response_format), and JSON mode, as at OpenAI, needs the word "json" in
-the messages. Files and batches are kept in memory; a batch moves through its statuses with time and
-is run when it completes.
+at most one of 429 (with Retry-After, or retry-after-ms), 500, a dropped connection, a 200 whose body
+is not JSON, or a slow answer; a script of faults may fix the first requests' outcomes before the
+draws begin. The arrival time and fault of each chat request are logged (the last ARRIVALS_KEPT).
+A last user message containing "[[refuse]]" is always refused with 400 "content_policy_violation". A
+response_format type not in ServerConfig.response_formats is refused as OpenAI refuses it (400, param
+response_format), and JSON mode, as at OpenAI, needs the word "json" in the messages. Files and
+batches are kept in memory; a batch moves through its statuses with time and is run when it completes.
 
 GET /stats counts: "requests", every request by endpoint group, faulted or not; "chat_by_key", by
 request_key(body), the chat requests that were answered (a completion or the refusal), over HTTP or
 as batch lines, so faulted and invalid requests are not counted; "faults" by kind; "completed",
 the successful chat completions (HTTP and batch lines); "batch_lines", the batch input lines run.
+
+A thinking teacher (ServerConfig.thinking) answers as reasoning models do: "tags" opens each answer
+with a <think> block, as DeepSeek-R1 and Qwen3 do on a server without a reasoning parser; "field" puts
+the thinking in message.reasoning_content, as servers with one do. Either way the thinking names
+another score (THINKING) and its tokens count as completion tokens.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ import json
 import math
 import random
 import time
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +36,7 @@ from .messages import last_user_text, message_text
 from .protocol import (
     JSON_FORMATS,
     canonical_json,
+    count_tokens,
     error_body,
     invalid_chat_request,
     new_id,
@@ -43,6 +50,10 @@ OFFLINE_MODEL = "offline-teacher"
 BATCH_ENDPOINT = "/v1/chat/completions"
 BATCH_PHASES = (("in_progress", 0.25), ("finalizing", 0.75), ("completed", 1.0))  # status, share of batch_seconds
 ACTIVE_BATCH = frozenset({"validating", "in_progress", "finalizing"})
+RETRY_AFTER_HEADERS = ("retry-after", "retry-after-ms")  # seconds, milliseconds
+ARRIVALS_KEPT = 10_000
+THINKING_MODES = ("none", "tags", "field")
+THINKING = "The user wants a score. At first glance I would say score: 0, but let me read it again."
 ENDPOINT_GROUPS = {  # path prefix -> key in /stats "requests"
     "/v1/chat/completions": "chat_completions",
     "/v1/files": "files",
@@ -55,25 +66,37 @@ ENDPOINT_GROUPS = {  # path prefix -> key in /stats "requests"
 class Faults:
     """Injected failures. Each request draws once, so the rates are of exclusive outcomes (sum <= 1)."""
 
-    rate_429: float = 0.0  # 429 with a Retry-After header of retry_after_s seconds
+    rate_429: float = 0.0  # 429 asking to wait retry_after_s seconds, in the header retry_after_header names
     retry_after_s: float = 0.05
+    retry_after_header: str = "retry-after"  # in seconds; "retry-after-ms": in milliseconds
     rate_500: float = 0.0  # 500 with an OpenAI-style error body
     rate_drop: float = 0.0  # the connection is closed without a response
     rate_malformed: float = 0.0  # 200 with a body that is not valid JSON
     rate_slow: float = 0.0  # a normal answer after slow_s seconds more
     slow_s: float = 2.0
     seed: int = 0  # faults are drawn from random.Random(seed), per request, in arrival order
+    script: tuple[str | None, ...] = ()  # the first requests' faults (None: none), in arrival order; then draws
 
     def __post_init__(self) -> None:
         rates = self.rates.values()
         if not all(0 <= r <= 1 for r in rates) or sum(rates) > 1 + 1e-9:
             raise ValueError(f"fault rates must lie in [0, 1] and sum to at most 1, got {self.rates}")
+        if self.retry_after_header not in RETRY_AFTER_HEADERS:
+            raise ValueError(f"retry_after_header must be one of {RETRY_AFTER_HEADERS}, "
+                             f"got {self.retry_after_header!r}")
+        if unknown := set(self.script) - {None, *self.rates}:
+            raise ValueError(f"unknown faults in the script: {sorted(unknown)}")
 
     @property
     def rates(self) -> dict[str, float]:
         """Fault kind (as counted in /stats "faults") -> its rate."""
         return {"429": self.rate_429, "500": self.rate_500, "drop": self.rate_drop,
                 "malformed": self.rate_malformed, "slow": self.rate_slow}
+
+    def retry_after(self) -> dict[str, str]:
+        """A 429's header asking to wait retry_after_s."""
+        scale = 1000 if self.retry_after_header == "retry-after-ms" else 1
+        return {self.retry_after_header: f"{self.retry_after_s * scale:g}"}
 
 
 @dataclass(frozen=True)
@@ -86,6 +109,19 @@ class ServerConfig:
     response_formats: frozenset[str] = frozenset(JSON_FORMATS)  # the response_format types accepted
     seed: int = 0  # another seed, another teacher: every answer is drawn anew (0: the demo's answers)
     exit_after: int | None = None  # the process dies (exit code 3) at the chat request after this many answers
+    thinking: str = "none"  # or "tags" or "field": answers as a reasoning model's (see the module docstring)
+
+    def __post_init__(self) -> None:
+        if self.thinking not in THINKING_MODES:
+            raise ValueError(f"thinking must be one of {THINKING_MODES}, got {self.thinking!r}")
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """A chat request as it arrived: when (time.monotonic()) and the fault it drew."""
+
+    at: float
+    fault: str | None
 
 
 @dataclass
@@ -108,6 +144,8 @@ class Teacher:
         self.config = config
         self.created = int(time.time())
         self.fault_rng = random.Random(config.faults.seed)
+        self.scripted = 0  # script entries used
+        self.arrivals: deque[Arrival] = deque(maxlen=ARRIVALS_KEPT)
         self.models: dict[str, None] = {OFFLINE_MODEL: None}  # an ordered set
         self.files: dict[str, StoredFile] = {}
         self.batches: dict[str, StoredBatch] = {}
@@ -122,11 +160,21 @@ class Teacher:
                 "completed": self.completed, "batch_lines": self.batch_lines}
 
     def draw_fault(self) -> str | None:
-        """One draw: the kind of fault for this request, or None."""
+        """The kind of fault for this request, or None: the script's next entry, else one draw."""
+        script = self.config.faults.script
+        if self.scripted < len(script):
+            kind = script[self.scripted]
+            self.scripted += 1
+        else:
+            kind = self._draw()
+        if kind is not None:
+            self.faults[kind] += 1
+        return kind
+
+    def _draw(self) -> str | None:
         u = self.fault_rng.random()
         for kind, rate in self.config.faults.rates.items():
             if u < rate:
-                self.faults[kind] += 1
                 return kind
             u -= rate
         return None
@@ -145,6 +193,8 @@ class Teacher:
         completion = answer(body, self.config.answer_style, self.config.seed)
         if response_format_type(body) == "json_schema" and (error := off_schema(completion, body["response_format"])):
             return 400, error
+        if self.config.thinking != "none":
+            _think(completion, self.config.thinking)
         self.completed += 1
         return 200, completion
 
@@ -243,3 +293,17 @@ class Teacher:
             return {**record, "error": {"code": "invalid_request", "message": message}}
         status, body = self.chat(request.get("body"))
         return {**record, "response": {"status_code": status, "request_id": new_id("req"), "body": body}}
+
+
+def _think(completion: dict[str, Any], how: str) -> None:
+    """Add THINKING to each choice, in a <think> block opening the content ("tags") or in reasoning_content."""
+    messages = [choice["message"] for choice in completion["choices"]]
+    for message in messages:
+        if how == "tags":
+            message["content"] = f"<think>\n{THINKING}\n</think>\n\n{message['content']}"
+        else:
+            message["reasoning_content"] = THINKING
+    usage = completion["usage"]
+    usage["completion_tokens"] = sum(count_tokens(m["content"]) + count_tokens(m.get("reasoning_content", ""))
+                                     for m in messages)
+    usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
