@@ -279,6 +279,21 @@ def test_killed_batch_job_resumes_the_same_batch(tmp_path):
     assert sql(cfg.cache_path, "SELECT status FROM batches") == [("completed",)]
 
 
+def test_a_batch_the_server_no_longer_knows_is_submitted_again(tmp_path):
+    """As after a killed job whose offline teacher, which keeps batches in memory, died with it."""
+    requests = make_requests("lost", 5)
+    with serve_in_thread(ServerConfig(batch_seconds=30.0)) as first:
+        cfg = config(first, tmp_path, batch_poll_s=0.1)
+        child = start_child(cfg, requests, tmp_path, "batch")
+        kill_when(child, lambda: sql(cfg.cache_path, "SELECT batch_id FROM batches"))
+        [(lost,)] = sql(cfg.cache_path, "SELECT batch_id FROM batches")
+    with serve_in_thread(ServerConfig(batch_seconds=0.2)) as second:
+        results = Teacher(dataclasses.replace(cfg, base_url=second.base_url), "rerun").run_batch(requests, "group")
+        [batch] = openai.OpenAI(base_url=second.base_url, api_key="x").batches.list().data
+    assert all(r.texts for r in results) and batch.id != lost
+    assert sql(cfg.cache_path, "SELECT batch_id, status FROM batches") == [(batch.id, "completed")]
+
+
 def test_api_key_never_leaks(server, tmp_path, monkeypatch, caplog, capsys):
     monkeypatch.setenv("OPENAI_API_KEY", SECRET)
     caplog.set_level(logging.DEBUG)

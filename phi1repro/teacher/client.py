@@ -315,9 +315,12 @@ class Teacher:
             reserved += sum(self._cost_bound(r) for r in chunk) * BATCH_DISCOUNT
             saved = self.cache.batch(group_key)
             if saved and saved["status"] not in BATCH_FINAL:
-                log.info("%s: resuming batch %s (%d requests)", self.stage, saved["batch_id"], len(chunk))
-                batches.append(_Batch(group_key, saved["batch_id"], chunk))
-                continue
+                if self._known(client, saved["batch_id"]):
+                    log.info("%s: resuming batch %s (%d requests)", self.stage, saved["batch_id"], len(chunk))
+                    batches.append(_Batch(group_key, saved["batch_id"], chunk))
+                    continue
+                log.warning("%s: the server no longer knows batch %s (an offline teacher keeps batches only while "
+                            "it runs); submitting its %d requests again", self.stage, saved["batch_id"], len(chunk))
             cap = self.config.budget_usd
             if cap is not None and spent + reserved > cap:
                 raise self._budget_exceeded(spent, cached + len(todo), cached)
@@ -331,6 +334,15 @@ class Teacher:
             log.info("%s: created batch %s (%d requests)", self.stage, batch.id, len(chunk))
             batches.append(_Batch(group_key, batch.id, chunk))
         return batches
+
+    @staticmethod
+    def _known(client: openai.OpenAI, batch_id: str) -> bool:
+        """Whether the server still has the batch: nothing of a batch it lost was paid for."""
+        try:
+            client.batches.retrieve(batch_id)
+        except openai.NotFoundError:
+            return False
+        return True
 
     def _await_batches(self, client: openai.OpenAI, batches: list[_Batch]) -> dict[str, Result]:
         """Poll every batch_poll_s until each batch ends; cache and pay for its answers as it does."""
