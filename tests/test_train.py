@@ -15,6 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import torch
+import yaml
 from safetensors.torch import load_file
 from transformers import AutoTokenizer
 
@@ -291,21 +292,110 @@ def test_interrupted_runs_resume_exactly(corpus, tmp_path):
                                 for x, y in zip(log_records(tmp_path / "ref"), log_records(out))]
 
 
-def test_two_process_torchrun(corpus, tmp_path):
-    """Two gloo processes with ZeRO 2 and half the accumulation train as one process does."""
+def train_cli(corpus, tmp_path, r: dict, out, export) -> subprocess.CompletedProcess:
+    """`python -m phi1repro.train`, the command the workflow's train rule runs on a CPU."""
+    done = subprocess.run(cli(corpus, tmp_path, r, out, export), env=ENV, cwd=REPO, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done
+
+
+def trainer_weights(out, tag: str) -> dict[str, torch.Tensor]:
+    """The trainer's own model: the module weights of its DeepSpeed checkpoint `tag`, in the dtype it trained in."""
+    return torch.load(Path(out) / tag / "mp_rank_00_model_states.pt", weights_only=False)["module"]
+
+
+def test_bf16_trains_and_exports_the_trainers_logits(corpus, tmp_path):
+    """bf16 on the CPU with ZeRO 2, which keeps the master weights and gradients in fp32."""
+    from phi1repro.evaluate.generate import load_checkpoint
+
+    out, export = tmp_path / "out", tmp_path / "export"
+    train_cli(corpus, tmp_path, recipe(precision="bf16", zero_stage=2), out, export)
+    records = log_records(out)
+    assert records[0]["loss"] > 4 and records[-1]["loss"] < 0.6 * records[0]["loss"]
+    assert json.loads((export / "training.json").read_text())["precision"] == {"asked": "bf16", "used": "bf16",
+                                                                               "reason": None}
+    state = trainer_weights(out, "step000030")
+    assert {v.dtype for v in state.values()} == {torch.bfloat16}
+    model, tok = load_checkpoint(str(export))  # as the evaluation loads it: fp32 on a CPU
+    trainer_model = build_model(model.config).to(torch.bfloat16).eval()
+    trainer_model.load_state_dict(state)
+    ids = torch.tensor([tok(CODE[1])["input_ids"]])
+    with torch.no_grad():
+        export_logits, trainer_logits = model(ids).logits, trainer_model(ids).logits.float()
+    # The trainer computes in bf16, which keeps 8 significant bits: every activation, the logits too, is
+    # rounded to a step of up to eps = 2^-7 of its size. So the logits agree to one such step at their scale,
+    # eps x max |logit| (observed: about a third of it), not bit for bit as in fp32.
+    tolerance = torch.finfo(torch.bfloat16).eps * export_logits.abs().max().item()
+    print(f"bf16 export vs trainer logits: max abs diff {(export_logits - trainer_logits).abs().max().item():.4g}, "
+          f"tolerance {tolerance:.4g}")
+    torch.testing.assert_close(export_logits, trainer_logits, rtol=0, atol=tolerance)
+
+
+def test_config_yaml_fp16_recipe_trains_in_fp32_on_a_cpu_and_says_so(corpus, tmp_path):
+    from phi1repro.config import validate_config
+
+    settings = validate_config(yaml.safe_load((REPO / "config.yaml").read_text()),
+                               REPO / "schemas/config.schema.yaml")["train"]
+    assert settings["precision"] == "fp16", "config.yaml's recipe no longer asks for fp16"
+    # config.yaml's training settings as rules/common.smk's train_recipe passes them, at the tiny model's scale
+    r = recipe(**{k: settings[k] for k in ("precision", "zero_stage", "attention", "compile", "dropout", "grad_clip",
+                                           "seed")})
+    out, export = tmp_path / "out", tmp_path / "export"
+    done = train_cli(corpus, tmp_path, r, out, export)
+    reason = "DeepSpeed has no fp16 on the CPU"
+    assert f"recipe precision fp16: training in fp32 ({reason})" in done.stderr
+    training = json.loads((export / "training.json").read_text())
+    assert training["precision"] == {"asked": "fp16", "used": "fp32", "reason": reason}
+    assert training["recipe"]["precision"] == "fp16"
+    assert {v.dtype for v in trainer_weights(out, "step000030").values()} == {torch.float32}
+    records = log_records(out)
+    assert all(x["loss_scale"] is None for x in records)  # no fp16 loss scaling
+    assert records[-1]["loss"] < 0.6 * records[0]["loss"]
+
+
+TRAIN_RULE = """\
+config["train"] = {{"cpus": 2}}
+
+
+def train_inputs(wildcards):
+    return {{"data": {data!r}, "tokenizer": {tokenizer!r}}}
+
+
+def train_recipe(wildcards):
+    return {recipe!r}
+
+
+def train_resources():  # what rules/common.smk asks for with train.gpus 2 on one node
+    return {{"gpu": 2, "nodes": 1, "launcher": "torchrun"}}
+
+
+include: {rule!r}
+"""
+
+
+@pytest.mark.slow
+def test_the_train_rule_launches_two_torchrun_processes(corpus, tmp_path):
+    """The train rule (scripts/train.py) with 2 GPUs a node: `torchrun --standalone` with two processes, here
+    two gloo processes on the CPU (ZeRO 2, half the accumulation), which train as one process does."""
     r = recipe(micro_batch=2, dropout=0.0, zero_stage=2)
     single = run_train(corpus, tmp_path / "one", tmp_path / "one-export", recipe=r)
-    command = cli(corpus, tmp_path, r, tmp_path / "two", tmp_path / "two-export")
-    torchrun = [str(Path(sys.executable).with_name("torchrun")), "--standalone", "--nproc_per_node", "2"]
-    done = subprocess.run(torchrun + command[1:], env=ENV, cwd=REPO, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr[-3000:]
-    two = json.loads((tmp_path / "two-export" / "training.json").read_text())
-    assert (two["world_size"], two["gradient_accumulation_steps"]) == (2, 2)
+    snakefile = tmp_path / "Snakefile"
+    snakefile.write_text(TRAIN_RULE.format(data=corpus["shards"], tokenizer=corpus["tokenizer"], recipe=r,
+                                           rule=str(REPO / "rules/train.smk")))
+    workdir = tmp_path / "work"
+    done = subprocess.run([sys.executable, "-m", "snakemake", "-s", str(snakefile), "-d", str(workdir), "--cores", "2",
+                           "results/checkpoints/tiny"], env=ENV, cwd=REPO, capture_output=True, text=True, timeout=300)
+    log = workdir / "logs/train/tiny.log"
+    assert done.returncode == 0, done.stderr[-3000:] + (log.read_text()[-3000:] if log.exists() else "")
+    assert "-m torch.distributed.run --standalone --nproc_per_node=2 -m phi1repro.train" in log.read_text()
+    export = workdir / "results/checkpoints/tiny"
+    two = json.loads((export / "training.json").read_text())
+    assert (two["world_size"], two["gradient_accumulation_steps"], two["launch"]["WORLD_SIZE"]) == (2, 2, "2")
     assert (single["world_size"], single["gradient_accumulation_steps"]) == (1, 4)
-    assert two["recipe"]["global_batch"] == single["recipe"]["global_batch"] == 8
-    assert two["tokens_seen"] == single["tokens_seen"]
+    assert two["steps"] == 30 and two["tokens_seen"] == single["tokens_seen"]
     assert two["final_loss"] == pytest.approx(single["final_loss"], rel=1e-4)
-    a, b = weights(tmp_path / "one-export"), weights(tmp_path / "two-export")
+    a, b = weights(tmp_path / "one-export"), weights(export)
     assert all(torch.allclose(a[k], b[k], atol=1e-4) for k in a)
 
 

@@ -14,8 +14,9 @@ how many processes train it.
 
 Every device runs a DeepSpeed engine, the CPU too (DS_ACCELERATOR=cpu, gloo), so CI runs the
 code path of a GPU run. On the CPU DeepSpeed has no fp16: a recipe asking for it trains in
-fp32 there (and says so); bf16 works, but with ZeRO stage 0 DeepSpeed accumulates its gradients
-in bf16, so bf16 wants ZeRO 1 or 2. Without torchrun's RANK/WORLD_SIZE the run is one process.
+fp32 there and says so, in its log and in training.json's precision (asked, used, reason); bf16
+works, but with ZeRO stage 0 DeepSpeed accumulates its gradients in bf16, so bf16 wants ZeRO 1
+or 2. Without torchrun's RANK/WORLD_SIZE the run is one process.
 
 Resuming is exact. The batches of a step depend only on (seed, step) (see data.py), dropout is
 seeded per step and rank, and a checkpoint holds the weights, optimizer and LR schedule. A run
@@ -148,6 +149,13 @@ def deepspeed_config(r: dict, world: int, precision: str) -> dict:
     return cfg
 
 
+def training_precision(asked: str, device: torch.device) -> dict:
+    """The precision asked for, the one trained in and why they differ (None when they do not)."""
+    if asked == "fp16" and device.type == "cpu":
+        return {"asked": asked, "used": "fp32", "reason": "DeepSpeed has no fp16 on the CPU"}
+    return {"asked": asked, "used": asked, "reason": None}
+
+
 def lr_lambda(r: dict):
     """The LR factor of an optimizer step: linear warmup, then linear decay to min_lr at schedule_steps."""
     warmup, total, floor = r["warmup"], r["schedule_steps"], r["min_lr"] / r["lr"] if r["lr"] else 0.0
@@ -196,10 +204,10 @@ def train(recipe: dict, data: list[str], tokenizer: str, out_dir: str, export_di
     out_dir, export_dir = Path(out_dir), Path(export_dir)
     rank, world = dist.get_rank(), dist.get_world_size()
     accum = r["global_batch"] // (r["micro_batch"] * world)
-    precision = r["precision"]
-    if precision == "fp16" and device.type == "cpu":
-        log.warning("DeepSpeed cannot train in fp16 on the CPU; training in fp32")
-        precision = "fp32"
+    precisions = training_precision(r["precision"], device)
+    precision = precisions["used"]
+    if precisions["reason"]:
+        log.warning("recipe precision %s: training in %s (%s)", precisions["asked"], precision, precisions["reason"])
     if precision == "bf16" and r["zero_stage"] == 0:
         log.warning("bf16 with ZeRO stage 0 accumulates gradients in bf16 (DeepSpeed); ZeRO 1 or 2 keeps them in fp32")
     config = phi_config(r["size"], dataset.vocab_size, r["dropout"], r["attention"], dataset.eos_id, dataset.eos_id)
@@ -274,7 +282,7 @@ def train(recipe: dict, data: list[str], tokenizer: str, out_dir: str, export_di
 
     exported = state["best"]["step"] if r["export"] == "best" else r["steps"]
     summary = {
-        "recipe": r, "precision": precision, "world_size": world, "gradient_accumulation_steps": accum,
+        "recipe": r, "precision": precisions, "world_size": world, "gradient_accumulation_steps": accum,
         "data": [{"index": p, "sha256": _sha256(p), "tokens": meta["tokens"]} for p, meta in zip(data, dataset.index)],
         "tokenizer": tokenizer, "init_from": init_from, "parameters": counts, "steps": r["steps"],
         "final_loss": state["loss"], "held_out_windows": len(held_out),
