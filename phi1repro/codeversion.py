@@ -7,8 +7,8 @@ the digest is recorded with each output (see phi1repro.archive).
 
 The modules are found statically, and followed transitively: `import` statements, relative imports,
 string constants that name a module (`python -m phi1repro.train` in a subprocess) or a sibling
-file (`Path(__file__).with_name("sandbox_zygote.py")`). Importing
-`a.b.c` runs the `__init__` of `a` and `a.b` too, so those count.
+file (`Path(__file__).with_name("zygote.py")`). Importing `a.b.c` runs the `__init__` of `a` and
+`a.b` too, so those count.
 """
 
 from __future__ import annotations

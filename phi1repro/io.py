@@ -1,4 +1,5 @@
-"""File formats of the build: atomic outputs, JSON lines + zstandard, parquet + zstd, stats JSON.
+"""File formats of the build: atomic outputs, JSON lines + zstandard, parquet + zstd, stats JSON, and
+the sha256 that identifies a file.
 
 Every writer writes to a temporary name beside the target and renames it on success, so a
 killed job never leaves a file that looks complete.
@@ -7,6 +8,7 @@ killed job never leaves a file that looks complete.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 from collections.abc import Iterable, Iterator
@@ -33,6 +35,12 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """The sha256 hex digest of a file's bytes, read in blocks."""
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def write_json(path: str | os.PathLike, obj) -> None:

@@ -13,9 +13,8 @@ from pathlib import Path
 import torch
 
 from phi1repro.evaluate.generate import checkpoint_sha256, generate_samples
-from phi1repro.evaluate.score import file_sha256
 from phi1repro.evaluate.tasks import load_tasks
-from phi1repro.io import write_json
+from phi1repro.io import file_sha256, write_json
 from phi1repro.workflow import run_step
 
 torch.set_num_threads(snakemake.threads)

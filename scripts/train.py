@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from phi1repro.io import read_json
+from phi1repro.io import file_sha256, read_json
 from phi1repro.progress import setup_logging
 
 log = setup_logging(snakemake.log[0])
@@ -20,7 +20,7 @@ recipe, data = snakemake.params.recipe, list(snakemake.input.data)
 init, validation = snakemake.input.get("init"), snakemake.input.get("validation")
 identity = {"recipe": {k: v for k, v in recipe.items() if k != "compile"}, "data": [read_json(p)["sha256"] for p in data],
             "init": init, "tokenizer": read_json(data[0])["tokenizer_sha256"],
-            "validation": validation and hashlib.sha256(Path(validation).read_bytes()).hexdigest()}
+            "validation": validation and file_sha256(validation)}
 run_dir = Path(snakemake.params.run_dir) / hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:12]
 run_dir.mkdir(parents=True, exist_ok=True)
 (run_dir / "recipe.json").write_text(json.dumps(recipe, indent=2, sort_keys=True) + "\n")

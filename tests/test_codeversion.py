@@ -1,5 +1,6 @@
 """The code a rule's script runs: which phi1repro modules it reaches, and when the digest changes."""
 
+import shutil
 from pathlib import Path
 
 from phi1repro.codeversion import code_digest, reached_modules
@@ -55,7 +56,7 @@ def test_the_workflow_scripts_reach_what_they_run():
     train = reached_modules(REPO / "scripts/train.py", REPO)
     assert {"phi1repro.train.__main__", "phi1repro.train.trainer", "phi1repro.train.model"} <= set(train)
     textbooks = reached_modules(REPO / "scripts/synth_textbooks.py", REPO)
-    assert {"phi1repro.teacher.client", "phi1repro.sandbox", "phi1repro.sandbox_zygote"} <= set(textbooks)
+    assert {"phi1repro.teacher.client", "phi1repro.sandbox", "phi1repro.sandbox.zygote"} <= set(textbooks)
     assert not any(name.startswith("phi1repro.train") for name in reached_modules(REPO / "scripts/corpus_read.py", REPO))
 
 
@@ -71,3 +72,17 @@ def test_no_script_and_no_pipeline_module_reaches_the_offline_teacher():
     assert {"phi1repro.teacher.endpoint", "phi1repro.teacher.serve"} <= set(textbooks)
     pipeline = [p for p in (REPO / "phi1repro").rglob("*.py") if "offline_teacher" not in p.parts]
     assert not [p for p in pipeline if "offline_teacher" in p.read_text()]
+
+
+def test_generation_does_not_reach_the_sandbox(tmp_path):
+    """An edit of the sandbox reruns scoring, not generation on the GPU."""
+    shutil.copytree(REPO / "phi1repro", tmp_path / "phi1repro", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(REPO / "scripts", tmp_path / "scripts", ignore=shutil.ignore_patterns("__pycache__"))
+    generate, score = tmp_path / "scripts/evaluate_generate.py", tmp_path / "scripts/evaluate_score.py"
+    reached = reached_modules(generate, tmp_path)
+    assert not [m for m in reached if m.startswith(("phi1repro.sandbox", "phi1repro.evaluate.score"))]
+    before = code_digest(generate, tmp_path), code_digest(score, tmp_path)
+    zygote = tmp_path / "phi1repro/sandbox/zygote.py"
+    write(zygote, zygote.read_text() + "# edited\n")
+    after = code_digest(generate, tmp_path), code_digest(score, tmp_path)
+    assert after[0] == before[0] and after[1] != before[1]

@@ -31,6 +31,7 @@ from safetensors import SafetensorError
 from transformers import AutoModelForCausalLM, AutoTokenizer, GenerationConfig, StoppingCriteria, StoppingCriteriaList
 
 from ..errors import InputError
+from ..io import file_sha256
 from ..progress import progress
 from .likelihood import solution_likelihood
 
@@ -54,8 +55,7 @@ def checkpoint_sha256(path: str) -> str:
         raise InputError(path, "no such checkpoint directory" if not root.exists() else "not a directory")
     h = hashlib.sha256()
     for file in sorted(p for p in root.iterdir() if p.is_file() and p.name not in SKIP_FILES):
-        with open(file, "rb") as f:
-            h.update(f"{file.name}\0{hashlib.file_digest(f, 'sha256').hexdigest()}\n".encode())
+        h.update(f"{file.name}\0{file_sha256(file)}\n".encode())
     return h.hexdigest()
 
 

@@ -1,16 +1,16 @@
 """HumanEval+ and MBPP+ (EvalPlus): a completion is judged by its outputs on the benchmark's inputs.
 
     tasks = load_plus_tasks("HumanEvalPlus.jsonl.gz", "humanevalplus")
-    expected = expected_outputs(tasks, path, PlusLimits(), workers=2, cache="expected.json.gz")  # once per file
+    expected = expected_outputs(tasks, path, PlusLimits(), workers=2, cache="expected.json.gz")  # expected.py
     checks = tasks["HumanEval/0"].with_expected(expected["HumanEval/0"]).checks(completion)  # {"base": Judged, "plus": Judged}
 
 Each problem has `base` inputs (the original benchmark's) and `plus` inputs (EvalPlus's extra
-ones). The expected output of an input is the canonical solution's, computed in the sandbox like
-any program (the judge records what it returns and how long it took). A completion passes a part
-when its output on every input of the part passes `plus_judge.py`'s comparison, each input within
-max(min_time_limit_s, time_limit_factor x the reference's time on it). A sample counts for "base"
-when it passes base, for "plus" (the benchmark's score, EvalPlus's "base + extra tests") when it
-passes both. Each part runs as its own program, as EvalPlus runs them.
+ones). The expected output of an input is the canonical solution's, computed once per file in the
+sandbox like any program (expected.py: the judge records what it returns and how long it took). A
+completion passes a part when its output on every input of the part passes `plus_judge.py`'s
+comparison, each input within max(min_time_limit_s, time_limit_factor x the reference's time on it).
+A sample counts for "base" when it passes base, for "plus" (the benchmark's score, EvalPlus's
+"base + extra tests") when it passes both. Each part runs as its own program, as EvalPlus runs them.
 
 Prompts: HumanEval+ is HumanEval's format. MBPP+'s own prompt (`harness`, the text and first test
 in a module docstring, EvalPlus's) or, the default as for MBPP, `docstring`: the canonical
@@ -22,18 +22,12 @@ MBPP+ stores some inputs as JSON lists where the functions take tuples, sets or 
 
 from __future__ import annotations
 
-import gzip
-import json
-import os
-import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ..benchmarks import read_records, sha256_of
+from ..benchmarks import read_records
 from ..errors import InputError
-from ..io import atomic_path, write_json
-from ..sandbox import Judged, Limits, Sandbox
-from ..sandbox_zygote import Digest, NotPlainData, from_plain, to_plain
+from ..programs import Judged, Limits
 
 PLUS_BENCHMARKS = {"humanevalplus": "humaneval", "mbppplus": "mbpp"}  # -> the dataset of its special cases
 PARTS = ("base", "plus")
@@ -196,75 +190,3 @@ def mbpp_arguments(task_id: str, inputs: list) -> list:
     if n in (580, 615, 791):  # every list a tuple, the argument list too
         return [_tuples(args) for args in inputs]
     return inputs
-
-
-# ---- expected outputs: the canonical solutions run once per benchmark file, cached by its sha256 ----
-
-def expected_outputs(tasks: dict[str, PlusTask], problems: str | Path, limits: PlusLimits, workers: int,
-                     cache: str | Path | None = None) -> dict:
-    """task_id -> part -> {"outputs", "seconds"}: the canonical solutions' outputs and times on every
-    input, read from the file `cache` when it holds them for this problems file (by its sha256),
-    else computed in the sandbox and written there. RuntimeError naming the task and part where a
-    canonical solution fails."""
-    digest = sha256_of(Path(problems))
-    path = cache
-    if path and Path(path).is_file():
-        stored = read_expected(path)
-        if stored["problems_sha256"] == digest and stored["tasks"].keys() == tasks.keys():
-            return stored["tasks"]
-    ids = list(tasks)
-    runs = [(task_id, part, run) for task_id in ids for part, run in tasks[task_id].reference_runs(limits).items()]
-    with Sandbox(workers) as sandbox:
-        outcomes = sandbox.run([run for _, _, run in runs], desc="expected outputs")
-    expected, failed = {task_id: {} for task_id in ids}, []
-    for (task_id, part, _), outcome in zip(runs, outcomes):
-        if not outcome.passed:
-            failed.append(f"{task_id} {part}: {outcome.status} {outcome.detail}".strip())
-            continue
-        outputs, seconds = zip(*outcome.results) if outcome.results else ((), ())
-        expected[task_id][part] = {"outputs": [from_plain(o) for o in outputs], "seconds": list(seconds)}
-    if failed:
-        raise RuntimeError(f"the canonical solution failed on {len(failed)} part(s) of {problems}: "
-                           + "; ".join(failed[:5]))
-    if path:
-        write_expected(path, digest, expected)
-    return expected
-
-
-def expected_outputs_file(problems: str, benchmark: str, out: str, stats_out: str, limits: PlusLimits = PlusLimits(),
-                          workers: int = 2) -> dict:
-    """The workflow's step: a benchmark file's expected outputs into `out`, and their stats."""
-    start = time.perf_counter()
-    tasks = load_plus_tasks(problems, benchmark)
-    expected = expected_outputs(tasks, problems, limits, workers, out)
-    stats = {"benchmark": benchmark, "problems_sha256": sha256_of(Path(problems)), "problems": len(tasks),
-             "seconds": round(time.perf_counter() - start, 1), "limits": asdict(limits)}
-    for part in PARTS:
-        outputs = [o for e in expected.values() for o in e[part]["outputs"]]
-        seconds = [t for e in expected.values() for t in e[part]["seconds"]]
-        stats[part] = {"inputs": len(outputs), "reference_seconds": round(sum(seconds), 3),
-                       "slowest_input_s": round(max(seconds, default=0.0), 3),
-                       "outputs_by_digest": sum(isinstance(o, Digest) for o in outputs)}
-    write_json(stats_out, stats)
-    return stats
-
-
-def write_expected(path: str | Path, digest: str, expected: dict) -> None:
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(path) as tmp, gzip.open(tmp, "wt", encoding="utf-8") as f:
-        json.dump({"problems_sha256": digest, "tasks": to_plain(expected)}, f)
-
-
-def read_expected(path: str | Path) -> dict:
-    try:
-        with gzip.open(path, "rt", encoding="utf-8") as f:
-            stored = json.load(f)
-        return {"problems_sha256": stored["problems_sha256"], "tasks": from_plain(stored["tasks"])}
-    except (OSError, EOFError, ValueError, KeyError, TypeError, NotPlainData) as e:
-        raise InputError(path, f"not an expected-outputs file ({e})") from None
-
-
-def default_cache(problems: str | Path) -> Path:
-    """Where the command line keeps a problems file's expected outputs: by its sha256, in the user's cache."""
-    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "phi1repro" / "expected"
-    return root / f"{sha256_of(Path(problems))}.json.gz"

@@ -17,7 +17,6 @@ uncertainty from the benchmark's finite number of problems, which dominates at t
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import logging
 import math
@@ -32,8 +31,9 @@ import numpy as np
 from .. import __version__
 from ..errors import InputError
 from ..sandbox import STATUSES, Judged, Limits, Sandbox
-from ..io import atomic_path, read_json, write_json
-from .plus import PLUS_BENCHMARKS, PlusLimits, PlusTask, default_cache, expected_outputs
+from ..io import atomic_path, file_sha256, read_json, write_json
+from .expected import default_cache, expected_outputs
+from .plus import PLUS_BENCHMARKS, PlusLimits, PlusTask
 from .tasks import Task, load_tasks, normalise_task_id, prompt_variant
 
 log = logging.getLogger(__name__)
@@ -292,8 +292,3 @@ def self_check_file(problems: str, benchmark: str, out: str, limits: Limits = Li
               **self_check(tasks, limits, workers, max_reference_failures)}
     write_json(out, report)
     return report
-
-
-def file_sha256(path: str) -> str:
-    with open(path, "rb") as f:
-        return hashlib.file_digest(f, "sha256").hexdigest()

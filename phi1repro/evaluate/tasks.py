@@ -1,7 +1,7 @@
 """Benchmark problems as tasks: the prompt a model continues and the program that tests a completion.
 
     tasks = load_tasks("results/benchmarks/mbpp.jsonl", "mbpp", prompt="docstring")
-    tasks["Mbpp/11"].program(completion)   # a sandbox.Judged: prompt + completion (+ setup), and the tests
+    tasks["Mbpp/11"].program(completion)   # a programs.Judged: prompt + completion (+ setup), and the tests
 
 HumanEval: the problem's prompt as given; the tests are its `check` function called on the entry
 point. MBPP (test split, task_ids 11-510) has no prompt of its own; two variants:
@@ -15,7 +15,7 @@ the program: Mbpp/367's setup builds trees of the reference's own Node class, wh
 pass to the function by name.
 
 The tests run in the sandbox's judge, a trusted process that never executes the completion
-(`sandbox.Judged`): they call the program's functions (HumanEval's entry point, as `candidate`
+(`programs.Judged`): they call the program's functions (HumanEval's entry point, as `candidate`
 and by its name; the reference's functions that MBPP's asserts call) with plain data and compare
 the plain data that comes back. HumanEval's prompt runs beside the tests too, for the helpers
 some tests call (HumanEval/32's `poly`, /38's `encode_cyclic`), so a completion cannot redefine them.
@@ -33,7 +33,7 @@ from pathlib import Path
 
 from ..benchmarks import FIELDS, mbpp_split, read_records
 from ..errors import InputError
-from ..sandbox import Judged
+from ..programs import Judged
 from .plus import PLUS_BENCHMARKS, PlusTask, load_plus_tasks
 
 # In HumanEval's format: unconventional, Table 2's problems; heldout, the demo's held-out exercises (synth/heldout.py).

@@ -25,7 +25,7 @@ import numpy as np
 from transformers import PreTrainedTokenizerBase
 
 from ..errors import InputError
-from ..io import atomic_path, read_json, write_json
+from ..io import atomic_path, file_sha256, read_json, write_json
 from ..progress import progress
 from .tokenizer import load_tokenizer, open_texts, text_batches, tokenizer_sha256
 
@@ -111,8 +111,7 @@ def open_tokens(index_path: str | os.PathLike, verify: bool = False) -> np.ndarr
         raise InputError(path, f"{size} bytes, but its index {index_path} has {index['tokens']} tokens "
                                f"({expected} bytes): the shard is truncated or was rewritten; pack it again")
     if verify:
-        with open(path, "rb") as f:
-            actual = hashlib.file_digest(f, "sha256").hexdigest()
+        actual = file_sha256(path)
         if actual != index["sha256"]:
             raise InputError(path, f"sha256 {actual}, but its index {index_path} has {index['sha256']}: "
                                    "the shard is corrupt or was rewritten; pack it again")

@@ -18,7 +18,6 @@ once. Shards store ids as uint16, so a vocabulary holds at most 65536 tokens.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import logging
 import os
 import shutil
@@ -33,7 +32,7 @@ from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, train
 from transformers import AutoTokenizer, PreTrainedTokenizerBase, PreTrainedTokenizerFast
 
 from ..errors import InputError
-from ..io import open_parquet
+from ..io import file_sha256, open_parquet
 from ..progress import progress
 
 log = logging.getLogger(__name__)
@@ -160,8 +159,7 @@ def tokenizer_sha256(path: str) -> str:
     """The identity of a tokenizer directory: the sha256 of its tokenizer.json."""
     file = Path(path) / "tokenizer.json"
     try:
-        with open(file, "rb") as f:
-            return hashlib.file_digest(f, "sha256").hexdigest()
+        return file_sha256(file)
     except FileNotFoundError:
         raise InputError(file, "file not found: a tokenizer is known by its tokenizer.json, which a fast "
                                "(tokenizers) tokenizer's save_pretrained writes") from None

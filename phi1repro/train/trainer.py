@@ -37,7 +37,6 @@ format with its tokenizer and training.json.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import math
@@ -62,7 +61,7 @@ if not torch.cuda.is_available():
 import deepspeed  # noqa: E402
 
 from ..errors import InputError  # noqa: E402
-from ..io import atomic_path, write_json  # noqa: E402
+from ..io import atomic_path, file_sha256, write_json  # noqa: E402
 from ..progress import progress  # noqa: E402
 from ..evaluate.likelihood import solution_likelihood  # noqa: E402
 from .data import TokenSequences, split_windows, step_indices  # noqa: E402
@@ -283,10 +282,10 @@ def train(recipe: dict, data: list[str], tokenizer: str, out_dir: str, export_di
     exported = state["best"]["step"] if r["export"] == "best" else r["steps"]
     summary = {
         "recipe": r, "precision": precisions, "world_size": world, "gradient_accumulation_steps": accum,
-        "data": [{"index": p, "sha256": _sha256(p), "tokens": meta["tokens"]} for p, meta in zip(data, dataset.index)],
+        "data": [{"index": p, "sha256": file_sha256(p), "tokens": meta["tokens"]} for p, meta in zip(data, dataset.index)],
         "tokenizer": tokenizer, "init_from": init_from, "parameters": counts, "steps": r["steps"],
         "final_loss": state["loss"], "held_out_windows": len(held_out),
-        "validation": {"path": validation, "sha256": _sha256(validation), "pairs": len(pairs)} if validation else None,
+        "validation": {"path": validation, "sha256": file_sha256(validation), "pairs": len(pairs)} if validation else None,
         "evaluations": state["evaluations"], "best": state["best"], "exported_step": exported,
         "tokens_seen": exported * tokens_per_step,  # by the exported weights
         "wall_s": round(state["wall_s"] + time.perf_counter() - start_time, 3),
@@ -517,10 +516,6 @@ def _max_over_ranks(value: int, device: torch.device, world: int) -> int:
     x = torch.tensor(value, device=device)
     dist.all_reduce(x, op=dist.ReduceOp.MAX)
     return int(x.item())
-
-
-def _sha256(path: str) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 class _StopSignals:

@@ -13,7 +13,10 @@ A program is Python source, run one of two ways (`Outcome.status` is one of STAT
   back as its type and arguments. The verdict is the judge's alone: nothing the program writes,
   and no way it exits, makes a pass. Benchmarks are scored this way.
 
-A `Sandbox` keeps `workers` zygote processes (`phi1repro/sandbox_zygote.py`). Each is a bare
+`Limits` and `Judged` live in `phi1repro.programs`, so that code that only builds programs does
+not reach the sandbox.
+
+A `Sandbox` keeps `workers` zygote processes (`phi1repro/sandbox/zygote.py`). Each is a bare
 interpreter (`python -I -S`: no site-packages, no user site, no PYTHON* variables, no project
 on sys.path, and no site builtins such as exit() or help()) that has imported the commonly used
 standard library once and forks a child per program (and a judge), so a program costs a fork
@@ -62,7 +65,6 @@ from __future__ import annotations
 import functools
 import json
 import logging
-import math
 import os
 import queue
 import select
@@ -78,8 +80,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from threading import Lock
 
-from phi1repro.progress import progress
-from phi1repro.sandbox_zygote import to_plain
+from ..programs import Judged, Limits
+from ..progress import progress
+from .zygote import to_plain
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +91,7 @@ STATUSES = ("passed", "assertion_failed", "exception", "syntax_error", "timeout"
 STARTUP_TIMEOUT_S = 60.0  # for a zygote to import its modules and say it is ready
 ANSWER_GRACE_S = 10.0  # beyond the wall-time limit, for a zygote to clean up and answer
 _HEADER = struct.Struct(">I")
-_ZYGOTE_SOURCE = Path(__file__).with_name("sandbox_zygote.py")
+_ZYGOTE_SOURCE = Path(__file__).with_name("zygote.py")
 _USER_NAMESPACE = ("--user", "--map-root-user")
 _NAMESPACES = (*_USER_NAMESPACE, "--pid", "--fork", "--kill-child")
 _PRIVATE_PROC = ("--mount", "--mount-proc")
@@ -105,48 +108,6 @@ os.write(1, b"u")
 if os.read(0, 1) == b"m":
     os.execv(sys.argv[1], sys.argv[1:])
 """
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Per-program limits. `cpu_s` defaults to ceil(timeout_s) + 1, so that the wall time normally
-    ends a busy program first; `max_processes` counts the program's own process and threads."""
-
-    timeout_s: float = 5.0
-    cpu_s: int | None = None
-    memory_mb: int = 1024
-    max_processes: int = 64
-    max_open_files: int = 64
-    max_file_bytes: int = 1 << 20
-    max_output_bytes: int = 64 << 10
-
-    def __post_init__(self) -> None:
-        if self.timeout_s <= 0:
-            raise ValueError(f"timeout_s must be positive, not {self.timeout_s}")
-        if self.cpu_s is None:
-            object.__setattr__(self, "cpu_s", math.ceil(self.timeout_s) + 1)
-
-
-@dataclass(frozen=True)
-class Judged:
-    """A program judged by `tests` that run in a trusted process beside it (see the module docstring).
-    The tests call the program's `functions` by name, after `context` (trusted code they need, such
-    as HumanEval's helper functions) has run beside them; `references` name objects that the end of
-    the program builds and the tests pass to its functions by name.
-
-    Tests that check outputs against data (EvalPlus's inputs and expected outputs) read `data` as
-    DATA and call `call_each(function, inputs, time_limits)`: the inputs go to the program in one
-    message, the results come back one by one, each within its time limit, timed by the judge. `limits` replace the sandbox's for this program, for tests whose length
-    depends on their data; `record(value)` in the tests returns plain data with the verdict
-    (`Outcome.results`)."""
-
-    program: str
-    tests: str
-    functions: tuple[str, ...]
-    context: str = ""
-    references: tuple[str, ...] = ()
-    data: object = None
-    limits: Limits | None = None
 
 
 @dataclass(frozen=True)
