@@ -39,12 +39,13 @@ rule all:
         "results/filtered/stats.json",
         "results/synthetic/stats.json",
         "results/synthetic/diversity.json",
-        expand("results/benchmarks/{benchmark}.jsonl", benchmark=[*BENCHMARKS, *HELDOUT]),
+        expand("results/benchmarks/{benchmark}.jsonl", benchmark=[*DERIVED.benchmarks, *DERIVED.heldout]),
         "results/decontam/report.json",
-        expand("results/decontam/exercises.tau-{tau}.parquet", tau=DECONTAM_TAUS),
+        expand("results/decontam/exercises.tau-{tau}.parquet", tau=DERIVED.decontam_taus),
         "results/tokens/stats.json",
-        expand("results/checkpoints/{model}", model=MODELS),
-        expand("results/{model}/{benchmark}.json", model=EVALUATE_MODELS, benchmark=EVALUATE_BENCHMARKS),
+        expand("results/checkpoints/{model}", model=DERIVED.models),
+        expand("results/{model}/{benchmark}.json", model=DERIVED.evaluate_models,
+               benchmark=DERIVED.evaluate_benchmarks),
         PAPER_TARGETS,
     default_target: True
 

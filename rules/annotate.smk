@@ -1,5 +1,5 @@
 # The annotation stage: the teacher labels a stratified sample of the deduplicated corpus for
-# educational value. Which teacher answers is a param (TEACHER); its connection settings
+# educational value. Which teacher answers is a param (DERIVED.teacher_identity); its connection settings
 # (config["teacher"]) are read by the scripts: they change how requests are sent, not what they ask.
 
 
@@ -10,7 +10,7 @@ rule annotate_sample:
         sample="results/quality/annotation_sample.parquet",
         stats="results/quality/annotation_sample.stats.json",
     params:
-        shards=[f"{s}-{i}" for s, i in CORPUS_SHARDS],
+        shards=[f"{s}-{i}" for s, i in DERIVED.corpus_shards],
         sample_size=config["annotate"]["sample_size"],
         seed=config["annotate"]["seed"],
     log:
@@ -28,7 +28,7 @@ rule annotate_estimate:
         "results/quality/annotation_estimate.json",
     params:
         annotate=config["annotate"],
-        teacher=TEACHER,  # which answers are cached already
+        teacher=DERIVED.teacher_identity,  # which answers are cached already
     log:
         "logs/annotate/estimate.log",
     conda:
@@ -45,9 +45,9 @@ rule annotate_labels:
         stats=report("results/quality/labels.stats.json", category="Annotation", labels={"file": "labels"}),
     params:
         annotate=config["annotate"],
-        teacher=TEACHER,
+        teacher=DERIVED.teacher_identity,
     resources:
-        **teacher_resources(),
+        **DERIVED.teacher_resources,
     log:
         main="logs/annotate/labels.log",
         teacher="logs/annotate/labels.teacher.log",

@@ -4,15 +4,15 @@
 
 rule benchmarks_prepare:
     wildcard_constraints:
-        benchmark="|".join(BENCHMARKS) or "(?!)",
+        benchmark="|".join(DERIVED.benchmarks) or "(?!)",
     input:
         benchmark_source_input,
     output:
         problems="results/benchmarks/{benchmark}.jsonl",
         stats=report("results/benchmarks/{benchmark}.stats.json", category="Benchmarks", labels={"benchmark": "{benchmark}"}),
     params:
-        source=lambda wildcards: BENCHMARKS[wildcards.benchmark]["source"],
-        sha256=lambda wildcards: BENCHMARKS[wildcards.benchmark]["sha256"],
+        source=lambda wildcards: DERIVED.benchmarks[wildcards.benchmark]["source"],
+        sha256=lambda wildcards: DERIVED.benchmarks[wildcards.benchmark]["sha256"],
     log:
         "logs/benchmarks/{benchmark}.log",
     conda:
@@ -27,14 +27,14 @@ rule benchmarks_heldout:
         rejected="results/benchmarks/heldout.rejected.parquet",
         stats=report("results/benchmarks/heldout.stats.json", category="Benchmarks", labels={"benchmark": "heldout"}),
     params:
-        exercises=synth_generation_params(SYNTH_EXERCISES),
-        heldout=HELDOUT_COUNT,
+        exercises=synth_generation_params(DERIVED.synth_exercises),
+        heldout=config["synth"]["heldout"]["count"],
         seed=config["synth"]["seed"],
-        validation_limits={k: v for k, v in SYNTH_EXERCISES["validation"].items() if k != "workers"},
-        teacher=TEACHER,
-    threads: SYNTH_EXERCISES["validation"]["workers"]
+        validation_limits={k: v for k, v in DERIVED.synth_exercises["validation"].items() if k != "workers"},
+        teacher=DERIVED.teacher_identity,
+    threads: DERIVED.synth_exercises["validation"]["workers"]
     resources:
-        **teacher_resources(),
+        **DERIVED.teacher_resources,
     log:
         main="logs/benchmarks/heldout.log",
         teacher="logs/benchmarks/heldout.teacher.log",

@@ -74,7 +74,7 @@ rule corpus_dedup:
 
 rule corpus_stats:
     input:
-        read=[f"results/corpus/raw/{s}/{i}.stats.json" for s, i in CORPUS_SHARDS],
+        read=[f"results/corpus/raw/{s}/{i}.stats.json" for s, i in DERIVED.corpus_shards],
         clusters="results/corpus/dedup/clusters.json",
         dedup=corpus_shard_files("results/corpus/dedup", "stats.json"),
     output:

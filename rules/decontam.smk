@@ -35,7 +35,7 @@ rule decontam_prune:
     wildcard_constraints:
         tau=r"0\.\d+|1\.0",
     params:
-        prune=DECONTAM_PRUNE,
+        prune=DERIVED.decontam_prune,
     log:
         "logs/decontam/prune/tau-{tau}.log",
     conda:
@@ -46,8 +46,8 @@ rule decontam_prune:
 
 rule decontam_report:
     input:
-        matches=[f for dataset in DECONTAM["datasets"] for f in decontam_match_files(dataset)],
-        stats=[f for dataset in DECONTAM["datasets"] for f in decontam_match_files(dataset, "stats.json")],
+        matches=[f for dataset in config["decontam"]["datasets"] for f in decontam_match_files(dataset)],
+        stats=[f for dataset in config["decontam"]["datasets"] for f in decontam_match_files(dataset, "stats.json")],
         benchmarks=DECONTAM_BENCHMARKS,
     output:
         json=report("results/decontam/report.json", category="Decontamination", labels={"file": "report"}),
@@ -55,11 +55,11 @@ rule decontam_report:
         plot=report("results/decontam/plots/similarity.png", category="Decontamination"),
     params:
         settings={
-            "ngram": DECONTAM["ngram"],
-            "embedding": DECONTAM["embedding"],
-            "taus": DECONTAM["ast"]["taus"],
-            "prune": DECONTAM_PRUNE,
-            "mbpp_splits": DECONTAM["mbpp_splits"],
+            "ngram": config["decontam"]["ngram"],
+            "embedding": config["decontam"]["embedding"],
+            "taus": config["decontam"]["ast"]["taus"],
+            "prune": DERIVED.decontam_prune,
+            "mbpp_splits": config["decontam"]["mbpp_splits"],
         },
     log:
         "logs/decontam/report.log",

@@ -13,8 +13,8 @@ rule evaluate_expected:
         expected="results/evaluate/expected/{benchmark}.json.gz",
         stats="results/evaluate/expected/{benchmark}.stats.json",
     params:
-        memory_mb=EVALUATE["plus"]["memory_mb"],  # the only limit the reference runs take
-    threads: EVALUATE["execution"]["workers"]
+        memory_mb=config["evaluate"]["plus"]["memory_mb"],  # the only limit the reference runs take
+    threads: config["evaluate"]["execution"]["workers"]
     log:
         "logs/evaluate/expected/{benchmark}.log",
     conda:
@@ -33,10 +33,10 @@ rule evaluate_selfcheck:
         "results/evaluate/selfcheck/{benchmark}.json",
     params:
         execution=evaluate_execution,
-        plus=EVALUATE["plus"],
+        plus=config["evaluate"]["plus"],
         prompt=evaluate_prompt,
-        max_reference_failures=lambda wildcards: EVALUATE["self_check"]["max_reference_failures"],
-    threads: EVALUATE["execution"]["workers"]
+        max_reference_failures=lambda wildcards: config["evaluate"]["self_check"]["max_reference_failures"],
+    threads: config["evaluate"]["execution"]["workers"]
     log:
         "logs/evaluate/selfcheck/{benchmark}.log",
     conda:
@@ -58,11 +58,11 @@ rule evaluate_generate:
     params:
         decoding=evaluate_decoding,
         prompt=evaluate_prompt,
-    threads: EVALUATE["generation"]["cpus"]
+    threads: config["evaluate"]["generation"]["cpus"]
     resources:
-        gpu=EVALUATE["generation"]["gpus"],
-        mem_mb=EVALUATE["generation"]["mem_mb"],
-        runtime=EVALUATE["generation"]["runtime_min"],
+        gpu=config["evaluate"]["generation"]["gpus"],
+        mem_mb=config["evaluate"]["generation"]["mem_mb"],
+        runtime=config["evaluate"]["generation"]["runtime_min"],
     log:
         "logs/evaluate/generate/{model}/{benchmark}.log",
     conda:
@@ -87,10 +87,10 @@ rule evaluate_score:
         problems="results/{model}/{benchmark}.problems.jsonl",
     params:
         execution=evaluate_execution,
-        plus=EVALUATE["plus"],
+        plus=config["evaluate"]["plus"],
         prompt=evaluate_prompt,
-        k=EVALUATE["k"],
-    threads: EVALUATE["execution"]["workers"]
+        k=config["evaluate"]["k"],
+    threads: config["evaluate"]["execution"]["workers"]
     log:
         "logs/evaluate/score/{model}/{benchmark}.log",
     conda:

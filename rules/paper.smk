@@ -10,9 +10,9 @@ rule paper_figure_2_1:
         pdf="results/paper/figure_2_1.pdf",
         data="results/paper/figure_2_1.json",
     params:
-        groups=FIGURE_2_1_GROUPS,
+        groups=config["paper"]["figure_2_1"]["groups"],
         models=paper_models("figure_2_1"),
-        scale=PAPER["scale"],
+        scale=config["paper"]["scale"],
     log:
         "logs/paper/figure_2_1.log",
     conda:
@@ -30,7 +30,7 @@ rule paper_table_1:
         data="results/paper/table_1.json",
     params:
         models=paper_models("table_1"),
-        scale=PAPER["scale"],
+        scale=config["paper"]["scale"],
     log:
         "logs/paper/table_1.log",
     conda:
@@ -50,10 +50,10 @@ rule paper_grade:
         summary=report("results/{model}/unconventional.graded.json", category="Paper",
                        labels={"item": "Table 2 grades", "model": "{model}"}),
     params:
-        grader=PAPER["table_2"]["grader"],
-        teacher=TEACHER,
+        grader=config["paper"]["table_2"]["grader"],
+        teacher=DERIVED.teacher_identity,
     resources:
-        **teacher_resources(),
+        **DERIVED.teacher_resources,
     log:
         main="logs/paper/grade/{model}.log",
         teacher="logs/paper/grade/{model}.teacher.log",
@@ -66,15 +66,16 @@ rule paper_grade:
 rule paper_table_2:
     input:
         paper_inputs("table_2"),
-        grades=expand("results/{model}/unconventional.graded.json", model=PAPER_MODELS["table_2"]),
+        grades=expand("results/{model}/unconventional.graded.json", model=DERIVED.paper_models["table_2"]),
     output:
         markdown=report("results/paper/table_2.md", category="Paper", labels={"item": "Table 2"}),
         latex="results/paper/table_2.tex",
         data="results/paper/table_2.json",
     params:
         models=paper_models("table_2"),
-        grader=PAPER["table_2"]["grader"]["model"] + (" asked of the offline teacher" if OFFLINE_TEACHER else ""),
-        scale=PAPER["scale"],
+        grader=config["paper"]["table_2"]["grader"]["model"]
+        + (" asked of the offline teacher" if DERIVED.teacher_is_offline else ""),
+        scale=config["paper"]["scale"],
     log:
         "logs/paper/table_2.log",
     conda:
@@ -91,9 +92,9 @@ rule paper_table_3:
         latex="results/paper/table_3.tex",
         data="results/paper/table_3.json",
     params:
-        base=PRUNED_BASE,
-        taus=DECONTAM_TAUS,
-        scale=PAPER["scale"],
+        base=config["paper"]["table_3"]["model"],
+        taus=DERIVED.decontam_taus,
+        scale=config["paper"]["scale"],
     log:
         "logs/paper/table_3.log",
     conda:
@@ -109,8 +110,8 @@ rule paper_figure_3_1:
         png=report("results/paper/figure_3_1.png", category="Paper", labels={"item": "Figure 3.1"}),
         pdf="results/paper/figure_3_1.pdf",
     params:
-        min_count=PAPER["figure_3_1"]["min_count"],
-        scale=PAPER["scale"],
+        min_count=config["paper"]["figure_3_1"]["min_count"],
+        scale=config["paper"]["scale"],
     log:
         "logs/paper/figure_3_1.log",
     conda:

@@ -9,11 +9,11 @@ rule synth_textbooks:
         sections="results/synthetic/textbooks/{part}.parquet",
         stats="results/synthetic/textbooks/{part}.stats.json",
     params:
-        textbooks=synth_generation_params(SYNTH_TEXTBOOKS),
+        textbooks=synth_generation_params(DERIVED.synth_textbooks),
         seed=config["synth"]["seed"],
-        teacher=TEACHER,
+        teacher=DERIVED.teacher_identity,
     resources:
-        **teacher_resources(),
+        **DERIVED.teacher_resources,
     log:
         main="logs/synth/textbooks/{part}.log",
         teacher="logs/synth/textbooks/{part}.teacher.log",
@@ -29,13 +29,13 @@ rule synth_exercises:
         rejected="results/synthetic/exercises/{part}.rejected.parquet",
         stats="results/synthetic/exercises/{part}.stats.json",
     params:
-        exercises=synth_generation_params(SYNTH_EXERCISES),
+        exercises=synth_generation_params(DERIVED.synth_exercises),
         seed=config["synth"]["seed"],
-        validation_limits={k: v for k, v in SYNTH_EXERCISES["validation"].items() if k != "workers"},
-        teacher=TEACHER,
-    threads: SYNTH_EXERCISES["validation"]["workers"]
+        validation_limits={k: v for k, v in DERIVED.synth_exercises["validation"].items() if k != "workers"},
+        teacher=DERIVED.teacher_identity,
+    threads: DERIVED.synth_exercises["validation"]["workers"]
     resources:
-        **teacher_resources(),
+        **DERIVED.teacher_resources,
     log:
         main="logs/synth/exercises/{part}.log",
         teacher="logs/synth/exercises/{part}.teacher.log",
@@ -69,8 +69,8 @@ rule synth_diversity:
                      labels={"dataset": "{dataset}", "plot": "{name}"}),
     params:
         vocabularies={
-            "textbooks": {c: SYNTH_TEXTBOOKS[f"{c}s"] for c in ("topic", "audience", "style")},
-            "exercises": {"domain": SYNTH_EXERCISES["domains"]},
+            "textbooks": {c: DERIVED.synth_textbooks[f"{c}s"] for c in ("topic", "audience", "style")},
+            "exercises": {"domain": DERIVED.synth_exercises["domains"]},
         },
         embedder=config["quality"]["embedder"],
         embedding_sample=config["synth"]["diversity"]["embedding_sample"],

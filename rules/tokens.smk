@@ -36,7 +36,7 @@ rule tokens_pack:
 
 rule tokens_stats:
     input:
-        **{dataset: token_index_files(dataset) for dataset in TRAINING_DATASETS},
+        **{dataset: token_index_files(dataset) for dataset in DERIVED.training_datasets},
     output:
         report("results/tokens/stats.json", category="Tokens", labels={"file": "stats"}),
     log:

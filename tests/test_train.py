@@ -332,7 +332,7 @@ def test_bf16_trains_and_exports_the_trainers_logits(corpus, tmp_path):
     torch.testing.assert_close(export_logits, trainer_logits, rtol=0, atol=tolerance)
 
 
-def test_config_yaml_fp16_recipe_trains_in_fp32_on_a_cpu_and_says_so(corpus, tmp_path):
+def test_the_paper_fp16_recipe_trains_in_fp32_on_a_cpu_and_says_so(corpus, tmp_path):
     from phi1repro.config import validate_config
 
     settings = validate_config(yaml.safe_load((REPO / "config.yaml").read_text()),
