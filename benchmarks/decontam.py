@@ -33,7 +33,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from phi1repro.benchmarks import prepare_benchmark
+from phi1repro.benchmark_files import prepare_benchmark
 from phi1repro.decontam.items import item_features, problem_sequence, problems_of, python_blocks
 from phi1repro.decontam.match import DecontamConfig, decontaminate
 from phi1repro.decontam.measures import AstIndex, _levenshtein
@@ -80,7 +80,7 @@ def main() -> None:
     p.add_argument("--embedder-kind", default="sentence_transformers")
     p.add_argument("--paper-exercises", type=int, default=880_000)
     p.add_argument("--node-cores", type=int, default=32)
-    p.add_argument("--out", default="results/benchmarks/decontam.json")
+    p.add_argument("--out", default="results/speed/decontam.json")
     args = p.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -11,7 +11,7 @@ measures the time from `snakemake --profile` starting to the first job RUNNING i
 demo's first job (preparing HumanEval).
 
     .venv/bin/python benchmarks/dryrun.py [--shards 1000] [--parts 500] [--slurm-profile DIR]
-                                          [--out results/benchmarks/dryrun.json]
+                                          [--out results/speed/dryrun.json]
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--target", default="results/phi1/humaneval.json")
     parser.add_argument("--slurm-profile", type=Path, default=None)
-    parser.add_argument("--out", type=Path, default=REPO / "results/benchmarks/dryrun.json")
+    parser.add_argument("--out", type=Path, default=REPO / "results/speed/dryrun.json")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:

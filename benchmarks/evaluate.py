@@ -273,7 +273,7 @@ def main() -> None:
     p.add_argument("--evalplus", help="folder of HumanEvalPlus.jsonl.gz and MbppPlus.jsonl.gz: ours beside evalplus")
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--repeats", type=int, default=3, help="runs of each executor; the fastest counts")
-    p.add_argument("--out", default="results/benchmarks/evaluate.json")
+    p.add_argument("--out", default="results/speed/evaluate.json")
     args = p.parse_args()
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)

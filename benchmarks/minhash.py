@@ -22,7 +22,7 @@ one process (figures are per core), side by side on the same machine:
 
 It reports numbers; it checks nothing. Run from the repository root:
 
-    .venv/bin/python benchmarks/minhash.py [--files N] [--pairs N] [--out results/benchmarks/minhash.json]
+    .venv/bin/python benchmarks/minhash.py [--files N] [--pairs N] [--out results/speed/minhash.json]
 
 A full run takes about a minute on one core.
 """
@@ -275,7 +275,7 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=1000, help="labelled pairs for the LSH agreement (default 1000)")
     parser.add_argument("--repeats", type=int, default=3, help="timed passes at least, the best one counts (default 3)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the file sample and the pairs (default 0)")
-    parser.add_argument("--out", default="results/benchmarks/minhash.json", help="JSON results")
+    parser.add_argument("--out", default="results/speed/minhash.json", help="JSON results")
     args = parser.parse_args()
     logging.getLogger("phi1repro.corpus.readers").setLevel(logging.ERROR)  # non-UTF-8 files: counted, not logged
 

@@ -20,7 +20,7 @@ sample of --files), written as one corpus shard (parquet, the corpus SCHEMA):
 Best of --repeats passes for each timing, the pipeline's embedding and the plain loop taking
 turns. It reports numbers; it checks nothing. Run from the repository root:
 
-    .venv/bin/python benchmarks/quality.py [--files N] [--repeats N] [--out results/benchmarks/quality.json]
+    .venv/bin/python benchmarks/quality.py [--files N] [--repeats N] [--out results/speed/quality.json]
 
 On 2 CPU cores MiniLM embeds about 20 stdlib files a second at 256 tokens: a full run (all of
 the ~1800 files) takes about three minutes, `--files 500` about one.
@@ -149,7 +149,7 @@ def main() -> None:
     parser.add_argument("--max-tokens", type=int, default=256, help="truncation, as the demo config (default 256)")
     parser.add_argument("--repeats", type=int, default=1, help="timed passes, the best one counts (default 1)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the file sample and the random labels")
-    parser.add_argument("--out", default="results/benchmarks/quality.json", help="JSON results")
+    parser.add_argument("--out", default="results/speed/quality.json", help="JSON results")
     args = parser.parse_args()
     logging.getLogger("phi1repro.corpus.readers").setLevel(logging.ERROR)  # non-UTF-8 files: counted, not logged
 

@@ -108,7 +108,7 @@ def main() -> None:
     parser.add_argument("--timeout-s", type=float, default=0.5, help="validation wall time per exercise")
     parser.add_argument("--latency-ms", type=float, default=200.0, help="the offline teacher's, per answer")
     parser.add_argument("--textbook-tokens", type=int, default=400_000, help="the textbook part's target")
-    parser.add_argument("--out", default="results/benchmarks/synth.json")
+    parser.add_argument("--out", default="results/speed/synth.json")
     args = parser.parse_args()
 
     cfg = exercise_config(args.exercises, args.workers, args.timeout_s)

@@ -204,7 +204,7 @@ def main() -> None:
     parser.add_argument("--cache-entries", type=int, default=1_000_000, help="responses in the cache (default 1M)")
     parser.add_argument("--lookups", type=int, default=200_000, help="timed gets (default 200000)")
     parser.add_argument("--batch", type=int, default=10_000, help="keys per get_many call (default 10000)")
-    parser.add_argument("--out", default="results/benchmarks/teacher.json", help="JSON results")
+    parser.add_argument("--out", default="results/speed/teacher.json", help="JSON results")
     args = parser.parse_args()
 
     with offline_server(args.latency_ms) as base_url:

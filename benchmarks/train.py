@@ -11,7 +11,7 @@ attention, SDPA under torch.compile (and flash_attention_2 when flash-attn is in
 fused on GPUs. Without a GPU: the demo's tiny model on the CPU in fp32, eager and compiled, and
 the GPU figures are pending. It reports numbers; it checks nothing.
 
-    .venv/bin/python benchmarks/train.py [--steps 20] [--out results/benchmarks/train.json]
+    .venv/bin/python benchmarks/train.py [--steps 20] [--out results/speed/train.json]
 """
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--steps", type=int, default=20)
     p.add_argument("--max-micro-batch", type=int, default=32)
-    p.add_argument("--out", default="results/benchmarks/train.json")
+    p.add_argument("--out", default="results/speed/train.json")
     args = p.parse_args()
     gpu = torch.cuda.is_available()
     with tempfile.TemporaryDirectory() as tmp_name:

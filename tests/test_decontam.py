@@ -13,7 +13,7 @@ import pytest
 
 from needs import needs
 from decontam_cases import BASE, CLEAN, RENAMED, REFORMATTED, REWORDED, WHILE_LOOP
-from phi1repro.benchmarks import prepare_benchmark, read_benchmark
+from phi1repro.benchmark_files import prepare_benchmark, read_benchmark
 from phi1repro.decontam.items import item_features, problems_of, python_blocks
 from phi1repro.decontam.match import DecontamConfig, decontaminate
 from phi1repro.decontam.report import decontam_report, prune_exercises

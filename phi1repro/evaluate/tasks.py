@@ -31,7 +31,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..benchmarks import FIELDS, mbpp_split, read_records
+from ..benchmark_files import FIELDS, mbpp_split, read_records
 from ..errors import InputError
 from ..programs import Judged
 from .plus import PLUS_BENCHMARKS, PlusTask, load_plus_tasks

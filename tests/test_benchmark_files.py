@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from needs import needs
-from phi1repro.benchmarks import prepare_benchmark, read_benchmark
+from phi1repro.benchmark_files import prepare_benchmark, read_benchmark
 from phi1repro.errors import InputError
 
 SHARED_MBPP = Path(__file__).resolve().parents[2] / "shared/data/mbpp/mbpp.jsonl"
