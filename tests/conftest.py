@@ -2,7 +2,7 @@ import os
 
 import pytest
 
-from needs import missing
+from tests.needs import missing
 
 # No test reaches a model hub: a model load that needs the network fails here as it would offline.
 os.environ.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")

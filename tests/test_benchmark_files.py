@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from needs import needs
+from tests.needs import needs
 from phi1repro.benchmark_files import prepare_benchmark, read_benchmark
 from phi1repro.errors import InputError
 

@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from needs import missing
+from tests.needs import missing
 from phi1repro.archive import manifest_differences, manifest_rows, read_manifest
-from test_workflow import SNAKEMAKE, job_counts
+from tests.test_workflow import SNAKEMAKE, job_counts
 
 pytestmark = pytest.mark.slow
 

@@ -16,10 +16,10 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from needs import needs
+from tests.needs import needs
 from phi1repro.archive import read_manifest
-from test_readers import stack_row, write_stack
-from test_stackexchange import answer, question, write_posts
+from tests.corpus.test_readers import stack_row, write_stack
+from tests.corpus.test_stackexchange import answer, question, write_posts
 
 pytestmark = pytest.mark.slow
 

@@ -19,7 +19,7 @@ from phi1repro.decontam.measures import (
     normalized_tokens,
 )
 
-from decontam_cases import BASE, BENCH, CLEAN, RENAMED, REFORMATTED, REWORDED, WHILE_LOOP
+from tests.decontam_cases import BASE, BENCH, CLEAN, RENAMED, REFORMATTED, REWORDED, WHILE_LOOP
 
 
 def seq(code):

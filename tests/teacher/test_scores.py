@@ -16,7 +16,7 @@ from phi1repro.teacher.client import Request, Teacher, TeacherConfig
 from phi1repro.teacher.scores import EDUCATIONAL_VALUE, ERRORS, SOLUTION_GRADE, parse_score
 from phi1repro.teacher.scoring import answer_format, ask_scores, response_format
 
-CORPUS = [json.loads(line) for line in (Path(__file__).parent / "data/teacher_answers.jsonl").open()]
+CORPUS = [json.loads(line) for line in (Path(__file__).resolve().parents[1] / "data/teacher_answers.jsonl").open()]
 SCALES = {"annotate": EDUCATIONAL_VALUE, "grade": SOLUTION_GRADE}
 
 

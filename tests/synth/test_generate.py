@@ -15,7 +15,7 @@ from phi1repro.teacher.client import TeacherConfig
 from phi1repro.offline_teacher.protocol import request_key
 from phi1repro.offline_teacher.server import serve_in_thread
 from phi1repro.offline_teacher.state import ServerConfig
-from test_teacher_client import cached_keys, kill_when
+from tests.teacher.test_client import cached_keys, kill_when
 
 TEXTBOOKS = {"parts": 3, "tokens": 9000, "model": "gpt-3.5-turbo", "temperature": 1.0, "max_tokens": 2048,
              "round_size": 8, "topics": list(vocabulary.TOPICS), "audiences": list(vocabulary.AUDIENCES),

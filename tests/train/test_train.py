@@ -26,7 +26,7 @@ from phi1repro.train.model import build_model, count_parameters, flops_per_token
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 PHI1 = {"layers": 24, "hidden": 2048, "intermediate": 8192, "heads": 32, "rotary_dim": 32, "max_positions": 2048}
 PHI1_SMALL = {"layers": 20, "hidden": 1024, "intermediate": 4096, "heads": 16, "rotary_dim": 32, "max_positions": 2048}
 TINY = {"layers": 2, "hidden": 64, "intermediate": 256, "heads": 4, "rotary_dim": 8, "max_positions": 32}

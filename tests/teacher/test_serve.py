@@ -17,7 +17,7 @@ from phi1repro.quality.annotate import label_sample, sample_corpus
 from phi1repro.teacher.cache import TeacherCache
 from phi1repro.teacher.endpoint import identity, teacher_endpoint
 from phi1repro.teacher.serve import ServeError, served
-from test_annotate import SCHEMA_PATH, write_shards
+from tests.quality.test_annotate import SCHEMA_PATH, write_shards
 
 PYTHON = shlex.quote(sys.executable)
 

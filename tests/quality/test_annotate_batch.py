@@ -22,7 +22,7 @@ from phi1repro.io import write_parquet
 from phi1repro.offline_teacher.server import serve_in_thread
 from phi1repro.quality.annotate import SAMPLE_SCHEMA
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SNAKEMAKE = Path(sys.executable).parent / "snakemake"
 SAMPLE = "results/quality/annotation_sample.parquet"
 LABELS, STATS = "results/quality/labels.parquet", "results/quality/labels.stats.json"

@@ -13,7 +13,7 @@ from phi1repro.offline_teacher.workflow import as_served
 from phi1repro.quality.annotate import allocate, estimate_cost, label_sample, sample_corpus
 from phi1repro.teacher.endpoint import teacher_endpoint
 
-SCHEMA_PATH = Path(__file__).resolve().parents[1] / "schemas/config.schema.yaml"
+SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas/config.schema.yaml"
 
 
 def test_allocate_is_proportional_and_exact():

@@ -14,7 +14,7 @@ from phi1repro.corpus.stages import dedup_shard, summarise, validation_pairs
 from phi1repro.corpus.validation import Pair, file_pairs, is_held_out, sample_problems, seeded_draw
 from phi1repro.decontam.items import problems_of
 from phi1repro.io import read_json, read_parquet, write_json, write_parquet
-from test_dedup import write_shard
+from tests.corpus.test_dedup import write_shard
 
 SYNTHETIC_IDS = [f"{i:032x}" for i in range(20_000)]
 

@@ -2,7 +2,7 @@
 
 The demo's numbers are a function of these answers: a change to the offline teacher's code or data
 that changes one of them changes the demo, and must be deliberate. The golden file is rewritten with
-`python tests/test_offline_teacher_golden.py` (then review its diff). Textbook sections quote the
+`python -m tests.offline_teacher.test_golden` (then review its diff). Textbook sections quote the
 interpreter's own docstrings, so the file records the Python version it was written with.
 """
 
@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from needs import missing
+from tests.needs import missing
 from phi1repro.config import validate_config
 from phi1repro.offline_teacher.answers import answer
 from phi1repro.paper import grading
@@ -23,8 +23,8 @@ from phi1repro.synth.prompts import TextbookPrompts
 from phi1repro.synth.vocabulary import AUDIENCES, DOMAINS, MODIFIERS, NOUNS, STYLES, TOPICS, VERBS
 from phi1repro.teacher.scoring import answer_format, response_format
 
-ROOT = Path(__file__).resolve().parents[1]
-GOLDEN = Path(__file__).with_name("data") / "offline_teacher_golden.json"
+ROOT = Path(__file__).resolve().parents[2]
+GOLDEN = Path(__file__).resolve().parents[1] / "data/offline_teacher_golden.json"
 SNIPPETS = [  # code of every grade the rubric tells apart
     "x = 1\n",
     "import tkinter as tk\nroot = tk.Tk()\nroot.title('app')\nroot.mainloop()\n",
