@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 
 from phi1repro.archive import (SOURCE_LIST, ArchiveError, build_archive, manifest_differences, manifest_rows,
-                               read_manifest, write_manifest, write_source_archive)
+                               read_manifest, volatile, write_manifest, write_source_archive)
 from phi1repro.archive import main as archive_main
 from phi1repro.errors import InputError
+from phi1repro.evaluate.tasks import BENCHMARKS as TASK_BENCHMARKS
 
 REPO = Path(__file__).resolve().parents[1]
 LONG = "/".join(["x" * 60] * 4)  # a record name longer than a file name may be: Snakemake splits it into directories
@@ -55,13 +56,21 @@ def test_the_manifest_has_every_output_file_with_its_rule_params_and_code(finish
     written = read_manifest(tmp_path / "manifest.tsv")
     assert manifest_differences(written, list(rows.values())) == []
     changed = [{**row, "sha256": "0" * 64} if row["path"].endswith("weights") else row for row in written]
-    volatile = [{**row, "sha256": "0" * 64} if row["path"].endswith("stats.json") else row for row in written]
+    rewritten = [{**row, "sha256": "0" * 64} if row["path"].endswith("stats.json") else row for row in written]
     assert manifest_differences(written, changed) == [
         "results/model/weights: sha256 " + rows["results/model/weights"]["sha256"][:12] + " != 000000000000"]
     other_code = [{**row, "code": "b" * 64} if row["path"].endswith("stats.json") else row for row in written]
     assert manifest_differences(written, other_code) == ["results/run.stats.json: code  != bbbbbbbbbbbb"]
-    assert manifest_differences(written, volatile) == []
+    assert manifest_differences(written, rewritten) == []
     assert manifest_differences(written, written[1:]) == [f"{written[0]['path']}: only in the first"]
+
+
+def test_every_benchmarks_result_is_volatile_as_it_holds_execution_times():
+    """A demo rebuild compares deterministic files byte for byte: each benchmark's result records its times."""
+    for benchmark in TASK_BENCHMARKS:
+        assert volatile(f"results/phi1/{benchmark}.json") and volatile(f"results/phi1/{benchmark}.problems.jsonl")
+    assert volatile("results/evaluate/expected/humanevalplus.json.gz")
+    assert not volatile("results/benchmarks/humaneval.jsonl") and not volatile("results/checkpoints/phi1/config.json")
 
 
 def test_a_manifest_with_other_columns_is_named(tmp_path):
