@@ -264,13 +264,20 @@ def test_batch_api(server, tmp_path):
     assert all(r.cached for r in again) and server.stats()["batch_lines"] == lines
 
 
+def batch_job_killed_while_polling(running, tmp_path, requests) -> tuple[TeacherConfig, str, str]:
+    """A child process running `requests` as a batch, killed once it has saved its batch: its config, and
+    the saved batch's id and status."""
+    cfg = config(running, tmp_path, batch_poll_s=0.1)
+    child = start_child(cfg, requests, tmp_path, "batch")
+    kill_when(child, lambda: sql(cfg.cache_path, "SELECT batch_id FROM batches"))
+    [(batch_id, status)] = sql(cfg.cache_path, "SELECT batch_id, status FROM batches")
+    return cfg, batch_id, status
+
+
 def test_killed_batch_job_resumes_the_same_batch(tmp_path):
     requests = make_requests("resume", 20)
     with serve_in_thread(ServerConfig(batch_seconds=2.0)) as running:
-        cfg = config(running, tmp_path, batch_poll_s=0.1)
-        child = start_child(cfg, requests, tmp_path, "batch")
-        kill_when(child, lambda: sql(cfg.cache_path, "SELECT batch_id FROM batches"))
-        [(batch_id, status)] = sql(cfg.cache_path, "SELECT batch_id, status FROM batches")
+        cfg, batch_id, status = batch_job_killed_while_polling(running, tmp_path, requests)
         assert status not in ("completed", "failed", "expired", "cancelled")
         results = Teacher(cfg, "rerun").run_batch(requests, "group")
         created = openai.OpenAI(base_url=running.base_url, api_key="x").batches.list().data
@@ -283,10 +290,7 @@ def test_a_batch_the_server_no_longer_knows_is_submitted_again(tmp_path):
     """As after a killed job whose offline teacher, which keeps batches in memory, died with it."""
     requests = make_requests("lost", 5)
     with serve_in_thread(ServerConfig(batch_seconds=30.0)) as first:
-        cfg = config(first, tmp_path, batch_poll_s=0.1)
-        child = start_child(cfg, requests, tmp_path, "batch")
-        kill_when(child, lambda: sql(cfg.cache_path, "SELECT batch_id FROM batches"))
-        [(lost,)] = sql(cfg.cache_path, "SELECT batch_id FROM batches")
+        cfg, lost, _ = batch_job_killed_while_polling(first, tmp_path, requests)
     with serve_in_thread(ServerConfig(batch_seconds=0.2)) as second:
         results = Teacher(dataclasses.replace(cfg, base_url=second.base_url), "rerun").run_batch(requests, "group")
         [batch] = openai.OpenAI(base_url=second.base_url, api_key="x").batches.list().data
