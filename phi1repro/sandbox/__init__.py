@@ -30,8 +30,9 @@ What is enforced, per program:
 - a fresh empty working directory, also HOME and TMPDIR, removed afterwards;
 - an environment holding only HOME and TMPDIR: the parent's variables are not passed on;
 - stdin is /dev/null;
-- no capabilities, and the zygote, the judge and other programs are not dumpable: a program can
-  neither trace them nor read their memory or descriptors;
+- no capabilities (but CAP_DAC_READ_SEARCH as PROGRAM_UID, see below), and the zygote, the judge
+  and other programs are not dumpable: a program can neither trace them nor read their memory
+  or descriptors;
 - when it ends, everything it started is killed: its process group always and, inside a PID
   namespace, every process in it (so also descendants that left the group with setsid).
 
@@ -49,7 +50,8 @@ programs share the network and the process table, and descendants that call sets
 Inside a mount namespace (`sandbox.read_only_fs`) programs can write only in their zygote's
 own directory, which holds each program's working directory and is emptied after each program:
 every other mount is read-only to them, and no device opens but /dev/null, zero, full, random
-and urandom. They hold no capabilities, so they cannot undo this. Elsewhere (a warning is
+and urandom. They hold no capabilities that could undo this (none, or as PROGRAM_UID only
+CAP_DAC_READ_SEARCH). Elsewhere (a warning is
 logged) a program can write wherever the user who runs the sandbox can, within the file-size
 limit per file.
 
@@ -82,7 +84,7 @@ from threading import Lock
 
 from ..programs import Judged, Limits
 from ..progress import progress
-from .zygote import to_plain
+from .zygote import PROGRAM_USER, to_plain
 
 log = logging.getLogger(__name__)
 
@@ -96,9 +98,8 @@ _USER_NAMESPACE = ("--user", "--map-root-user")
 _NAMESPACES = (*_USER_NAMESPACE, "--pid", "--fork", "--kill-child")
 _PRIVATE_PROC = ("--mount", "--mount-proc")
 PROGRAM_UID = 65534  # outside the user namespace, the user that programs run as when root runs the sandbox
-_PROGRAM_USER = 1  # that user inside (the zygote's PROGRAM_USER)
 # Run by root, the sandbox makes the zygote's user namespace itself: this stage enters a new one, says
-# so with one byte, waits until the sandbox has mapped root to root and _PROGRAM_USER to PROGRAM_UID
+# so with one byte, waits until the sandbox has mapped root to root and PROGRAM_USER to PROGRAM_UID
 # (only a writer outside may map two users), then executes the rest of its command line.
 _USER_NAMESPACE_STAGE = """
 import ctypes, os, sys
@@ -301,7 +302,7 @@ class _Zygote:
         """Map the stage's new user namespace (see _USER_NAMESPACE_STAGE), then let it go on."""
         if self._read(1, deadline) != b"u":
             raise self._died()
-        mapping = f"0 0 1\n{_PROGRAM_USER} {PROGRAM_UID} 1\n"
+        mapping = f"0 0 1\n{PROGRAM_USER} {PROGRAM_UID} 1\n"
         for name in ("uid_map", "gid_map"):
             Path(f"/proc/{self.process.pid}/{name}").write_text(mapping)
         os.write(self.process.stdin.fileno(), b"m")

@@ -10,7 +10,6 @@ import json
 import sys
 from pathlib import Path
 
-import pytest
 import yaml
 
 from tests.needs import missing
